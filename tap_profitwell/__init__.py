@@ -1,0 +1,1 @@
+"""tap-profitwell: a Singer tap for ProfitWell's Customers API."""

@@ -1,0 +1,139 @@
+"""The tap's settings: their schema (for ``--about``, Meltano and Airbyte) and their rules.
+
+The JSON schema catches wrong types and ranges; :func:`resolve_settings` adds the rules a schema
+cannot say (dates that parse, ``end_date`` after ``start_date``) and turns the raw config into
+typed values once, so streams never re-parse it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing as t
+from urllib.parse import urlsplit
+
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_profitwell.timestamps import format_timestamp, parse_user_datetime
+
+DEFAULT_API_URL = "https://api.profitwell.com"
+MAX_PER_PAGE = 250
+
+_DATE_TYPES = th.CustomType({"type": ["string", "integer", "number"]})
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_token",
+        th.StringType(min_length=1),
+        required=True,
+        secret=True,
+        title="API token",
+        description="Private ProfitWell API token, sent verbatim as the Authorization header.",
+    ),
+    th.Property(
+        "api_url",
+        th.StringType,
+        default=DEFAULT_API_URL,
+        title="API URL",
+        description="Base URL of the API (point it at the local sandbox for tests and demos).",
+    ),
+    th.Property(
+        "start_date",
+        _DATE_TYPES,
+        title="Start date",
+        description=(
+            "Inclusive lower bound on updated_on for the first run (later runs resume from "
+            "the bookmark). ISO-8601 date or date-time (Z, offset, or naive = UTC) or unix "
+            "timestamp. Empty: all history."
+        ),
+    ),
+    th.Property(
+        "end_date",
+        _DATE_TYPES,
+        title="End date",
+        description="Exclusive upper bound on updated_on, in the same formats as start_date.",
+    ),
+    th.Property(
+        "per_page",
+        th.IntegerType(minimum=1, maximum=MAX_PER_PAGE),
+        default=MAX_PER_PAGE,
+        title="Page size",
+        description="Customers per request, 1 to 250; 250 needs the fewest requests.",
+    ),
+    th.Property(
+        "email",
+        th.StringType,
+        title="Email filter",
+        description="Only customers with exactly this email (the API's search filter).",
+    ),
+    th.Property(
+        "customer_ids",
+        th.ArrayType(th.StringType(min_length=1)),
+        title="Customer IDs",
+        description=(
+            "Fetch exactly these customers, one request each, from /v2/customers/<id>/; "
+            "ids that do not exist are logged and skipped. Replaces the search."
+        ),
+    ),
+).to_dict()
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The config after its rules are checked; dates are canonical UTC timestamps."""
+
+    api_url: str
+    per_page: int
+    start_date: str | None
+    end_date: str | None
+    email: str | None
+    customer_ids: tuple[str, ...]
+
+
+def _fail(setting: str, problem: str) -> t.NoReturn:
+    message = f"Invalid setting {setting}: {problem}"
+    raise ConfigValidationError(message, errors=[message])
+
+
+def _date_setting(config: t.Mapping[str, t.Any], key: str) -> str | None:
+    value = config.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        return format_timestamp(parse_user_datetime(value))
+    except (ValueError, OverflowError, OSError) as exc:
+        _fail(key, str(exc))
+
+
+def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
+    """Check the rules the schema cannot express and return typed settings.
+
+    Raises:
+        ConfigValidationError: naming the first setting that breaks a rule.
+    """
+    if not str(config.get("api_token") or "").strip():
+        _fail("api_token", "it is required and must not be empty")
+    api_url = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+    parts = urlsplit(api_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        _fail("api_url", f"{api_url!r} is not an http(s) URL")
+    per_page = config.get("per_page", MAX_PER_PAGE)
+    if isinstance(per_page, bool) or not isinstance(per_page, int):
+        _fail("per_page", f"{per_page!r} is not a whole number")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        _fail("per_page", f"{per_page} is outside 1 to {MAX_PER_PAGE}")
+    start_date = _date_setting(config, "start_date")
+    end_date = _date_setting(config, "end_date")
+    if start_date and end_date and end_date <= start_date:
+        _fail("end_date", f"{end_date} is not after start_date {start_date}")
+    ids = tuple(config.get("customer_ids") or ())
+    if any(not isinstance(i, str) or not i for i in ids):
+        _fail("customer_ids", "every id must be a non-empty string")
+    return Settings(
+        api_url=api_url,
+        per_page=per_page,
+        start_date=start_date,
+        end_date=end_date,
+        email=config.get("email") or None,
+        customer_ids=ids,
+    )

@@ -1,0 +1,78 @@
+"""The tap: settings, stream choice and state handling."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
+
+from tap_profitwell.settings import CONFIG_SCHEMA, resolve_settings
+from tap_profitwell.streams import CustomersByIdStream, CustomersStream
+from tap_profitwell.timestamps import format_timestamp, parse_user_datetime
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+
+class TapProfitWell(Tap):
+    """Singer tap for ProfitWell's Customers API."""
+
+    name = "tap-profitwell"
+    config_jsonschema = CONFIG_SCHEMA
+
+    def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """Validate the config's schema and rules, and never echo the token in an error."""
+        try:
+            super().__init__(validate_config=validate_config, **kwargs)
+        except ConfigValidationError as exc:
+            raise redacted(exc, self.config.get("api_token")) from None
+        if validate_config:
+            resolve_settings(self.config)
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        if self.config.get("customer_ids"):
+            return [CustomersByIdStream(self)]
+        return [CustomersStream(self)]
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        super().load_state(with_canonical_bookmarks(state))
+
+
+def redacted(exc: ConfigValidationError, secret: object) -> ConfigValidationError:
+    """The same error with every appearance of the secret replaced by asterisks."""
+    if secret is None or secret == "":
+        return exc
+    needles = {str(secret), repr(secret)}
+
+    def scrub(text: str) -> str:
+        for needle in needles:
+            text = text.replace(needle, "'********'")
+        return text
+
+    return ConfigValidationError(scrub(str(exc)), errors=[scrub(e) for e in exc.errors])
+
+
+def with_canonical_bookmarks(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Rewrite bookmark values in the canonical timestamp form the stream compares with.
+
+    A state written by hand or by another tool may say ``2024-01-01T00:00:00Z``; the records
+    say ``2024-01-01T00:00:00.000000Z``, and as strings the first sorts after the second.
+    """
+    bookmarks = state.get("bookmarks") if isinstance(state, dict) else None
+    if not isinstance(bookmarks, dict):
+        return state
+    for stream_state in bookmarks.values():
+        value = (
+            stream_state.get("replication_key_value") if isinstance(stream_state, dict) else None
+        )
+        if value is None:
+            continue
+        try:
+            stream_state["replication_key_value"] = format_timestamp(parse_user_datetime(value))
+        except ValueError:
+            continue  # reported by the stream, which names the stream and the value
+    return state
