@@ -6,7 +6,8 @@ also stop at 100000 / per_page. Instead each request starts at the newest ``upda
 far (the API's ``start_date`` is inclusive, so nothing at that instant is skipped) and page 1.
 Only when a whole page shares one ``updated_on`` does the next request keep ``start_date`` and
 take the next page number. Because such a multi-page read of one instant can itself be shifted
-by an update, it is read again from page 1 until a pass finds no customer it had missed.
+by an update, it is read again from page 1 until a pass finds no customer it had missed, and
+the read then resumes one microsecond after that instant, from page 1.
 
 Records at the boundary come back in the next response; each is emitted once per run by
 remembering the ids seen at the newest instant only, so memory stays bounded by the largest
@@ -19,6 +20,8 @@ import logging
 import typing as t
 
 from singer_sdk.pagination import BaseAPIPaginator
+
+from tap_profitwell.timestamps import next_instant
 
 if t.TYPE_CHECKING:
     import requests
@@ -89,10 +92,14 @@ class CustomerPaginator(BaseAPIPaginator[PageToken]):
             self._missed_in_pass += sum(1 for r in fresh if r["updated_on"] == start)
 
         ends_block = start is not None and (leaves_start or not full)
-        if ends_block and (self._verify_pass or page > 1) and self._needs_another_pass(start):
+        if ends_block and (self._verify_pass or page > 1):
+            # A multi-page read of one instant just ended. Customers after it may have shifted
+            # into pages read earlier, so the rest of this page is not trusted: read the
+            # instant again, or, once it proved stable, everything strictly after it.
             at_start = [r for r in fresh if r["updated_on"] == start]
             self._remember(at_start, start)
-            self._next = PageToken(start, 1)
+            again = self._needs_another_pass(start)
+            self._next = PageToken(start if again else next_instant(start), 1)
             return at_start
 
         self._remember(fresh, newest)

@@ -88,3 +88,8 @@ def canonical_timestamp(value: str) -> str:
             dt.datetime.fromisoformat(value[:-1])
             return value[:19] + ".000000Z"
     return format_timestamp(parse_iso_datetime(value))
+
+
+def next_instant(value: str) -> str:
+    """The canonical timestamp one microsecond after ``value`` (itself canonical)."""
+    return format_timestamp(parse_iso_datetime(value) + dt.timedelta(microseconds=1))
