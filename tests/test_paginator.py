@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-from tests.search_model import SearchModel, drain, ts
 
 from tap_profitwell.paginator import (
     MAX_VERIFY_PASSES,
@@ -13,6 +12,7 @@ from tap_profitwell.paginator import (
     PageToken,
     TieBlockTooLargeError,
 )
+from tests.search_model import SearchModel, drain, ts
 
 
 def ids(records: list[dict[str, str]]) -> list[str]:
