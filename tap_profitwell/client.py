@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+import functools
+import random
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
+import backoff
+import requests
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
 from tap_profitwell.pages import InvalidCustomerError, UnexpectedBodyError
+from tap_profitwell.progress import SyncCounters
+from tap_profitwell.retries import RetriesExhaustedError, wait_generator
 from tap_profitwell.settings import Settings, resolve_settings
+from tap_profitwell.throttle import PacedAdapter, build_limiter
 
 if t.TYPE_CHECKING:
-    import requests
+    from backoff.types import Details
+    from singer_sdk.streams.rest import RequestFunc
 
 _TToken = t.TypeVar("_TToken")
 _RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MESSAGE_LIMIT = 300
+#: What a retry can cure: the SDK's RetriableAPIError (429, 5xx, bad bodies) and network faults.
+_RETRIED_EXCEPTIONS = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 def api_message(response: requests.Response) -> str:
@@ -50,6 +67,82 @@ class ProfitWellStream(RESTStream[_TToken]):
         """The checked, typed settings."""
         return resolve_settings(self.config)
 
+    @cached_property
+    def counters(self) -> SyncCounters:
+        """Requests, retries, 429s and records of this run, for progress and the summary."""
+        return SyncCounters()
+
+    @override
+    @property
+    def requests_session(self) -> requests.Session:
+        if not self._requests_session:
+            settings = self.settings
+            limiter = build_limiter(
+                settings.rate_limit_requests, settings.rate_limit_window_seconds
+            )
+            adapter = PacedAdapter(limiter, self.counters)
+            session = requests.Session()
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._requests_session = session
+        return self._requests_session
+
+    @override
+    @property
+    def timeout(self) -> float:  # type: ignore[override]
+        return self.settings.request_timeout
+
+    @override
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """Retry within the tries-and-seconds budget; past it, one error naming path and status.
+
+        ``jitter`` is left to the wait generator, which must not shorten a Retry-After.
+        """
+        retrying = backoff.on_exception(
+            functools.partial(wait_generator, random.Random()),  # noqa: S311 - jitter only
+            _RETRIED_EXCEPTIONS,
+            max_tries=self.settings.retry_max_tries,
+            max_time=self.settings.retry_max_seconds,
+            on_backoff=self.backoff_handler,
+            on_giveup=self._remember_giveup,
+            jitter=None,
+            logger=None,
+        )(func)
+
+        @functools.wraps(func)
+        def request(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
+            try:
+                return retrying(*args, **kwargs)
+            except _RETRIED_EXCEPTIONS as exc:
+                raise RetriesExhaustedError(self._giveup_message(args[0], exc)) from None
+
+        return request
+
+    def _remember_giveup(self, details: Details) -> None:
+        self._giveup = details
+
+    def _giveup_message(self, request: requests.PreparedRequest, exc: BaseException) -> str:
+        details = getattr(self, "_giveup", {})
+        path = urlsplit(request.url or "").path
+        response = exc.response if isinstance(exc, RetriableAPIError) else None
+        last = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+        return (
+            f"Gave up on {path} after {details.get('tries', '?')} tries in "
+            f"{details.get('elapsed', 0):.0f} s (retry_max_tries / retry_max_seconds); "
+            f"last error: {last}: {exc}"
+        )
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        self.counters.retries += 1
+        exc = details.get("exception")
+        self.logger.warning(
+            "Retrying in %.1f s (try %d failed): %s",
+            details.get("wait", 0),
+            details.get("tries", 0),
+            exc if exc is not None else "unknown error",
+        )
+
     @override
     @property
     def url_base(self) -> str:
@@ -76,6 +169,8 @@ class ProfitWellStream(RESTStream[_TToken]):
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
         path = urlsplit(response.url).path
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            self.counters.throttled += 1
         if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
             msg = (
                 f"ProfitWell rejected the API token (HTTP {status} for {path}): "

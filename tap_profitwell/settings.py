@@ -75,6 +75,44 @@ CONFIG_SCHEMA = th.PropertiesList(
             "ids that do not exist are logged and skipped. Replaces the search."
         ),
     ),
+    th.Property(
+        "rate_limit_requests",
+        th.IntegerType(minimum=0),
+        default=25,
+        title="Rate limit: requests",
+        description=(
+            "At most this many requests in any rate_limit_window_seconds (ProfitWell allows "
+            "25 per 5 s). 0 turns pacing off, for the sandbox or a proxy that paces for you."
+        ),
+    ),
+    th.Property(
+        "rate_limit_window_seconds",
+        th.NumberType(exclusive_minimum=0),
+        default=5,
+        title="Rate limit: window (seconds)",
+        description="The sliding window that rate_limit_requests applies to.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType(exclusive_minimum=0),
+        default=60,
+        title="Request timeout (seconds)",
+        description="How long to wait for a response before retrying the request.",
+    ),
+    th.Property(
+        "retry_max_tries",
+        th.IntegerType(minimum=1),
+        default=8,
+        title="Retry budget: tries",
+        description="Tries per request (first try included) before the sync stops.",
+    ),
+    th.Property(
+        "retry_max_seconds",
+        th.NumberType(exclusive_minimum=0),
+        default=600,
+        title="Retry budget: seconds",
+        description="Longest time spent retrying one request before the sync stops.",
+    ),
 ).to_dict()
 
 
@@ -88,6 +126,11 @@ class Settings:
     end_date: str | None
     email: str | None
     customer_ids: tuple[str, ...]
+    rate_limit_requests: int
+    rate_limit_window_seconds: float
+    request_timeout: float
+    retry_max_tries: int
+    retry_max_seconds: float
 
 
 def _fail(setting: str, problem: str) -> t.NoReturn:
@@ -103,6 +146,29 @@ def _date_setting(config: t.Mapping[str, t.Any], key: str) -> str | None:
         return format_timestamp(parse_user_datetime(value))
     except (ValueError, OverflowError, OSError) as exc:
         _fail(key, str(exc))
+
+
+def _number_setting(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
+    value = config.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(key, f"{value!r} is not a number")
+    return value
+
+
+def _whole_number(config: t.Mapping[str, t.Any], key: str, default: int, minimum: int) -> int:
+    value = _number_setting(config, key, default)
+    if value != int(value) or value < minimum:
+        _fail(key, f"{value!r} is not a whole number of at least {minimum}")
+    return int(value)
+
+
+def _seconds(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
+    value = _number_setting(config, key, default)
+    if value <= 0:
+        _fail(key, f"{value!r} is not a positive number of seconds")
+    return float(value)
 
 
 def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
@@ -136,4 +202,9 @@ def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
         end_date=end_date,
         email=config.get("email") or None,
         customer_ids=ids,
+        rate_limit_requests=_whole_number(config, "rate_limit_requests", 25, 0),
+        rate_limit_window_seconds=_seconds(config, "rate_limit_window_seconds", 5),
+        request_timeout=_seconds(config, "request_timeout", 60),
+        retry_max_tries=_whole_number(config, "retry_max_tries", 8, 1),
+        retry_max_seconds=_seconds(config, "retry_max_seconds", 600),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from http import HTTPStatus
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from typing_extensions import override
 from tap_profitwell.client import ProfitWellStream
 from tap_profitwell.pages import normalize_customer, normalize_page
 from tap_profitwell.paginator import CustomerIdPaginator, CustomerPaginator, PageToken
+from tap_profitwell.progress import ProgressReporter
 from tap_profitwell.schema import CUSTOMER_SCHEMA
 from tap_profitwell.timestamps import format_timestamp, parse_user_datetime
 
@@ -18,6 +20,10 @@ if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+
+class InvalidStateError(ValueError):
+    """The incoming state's bookmark is not a date-time."""
 
 
 class CustomersStream(ProfitWellStream[PageToken]):
@@ -35,9 +41,12 @@ class CustomersStream(ProfitWellStream[PageToken]):
 
     @override
     def get_new_paginator(self) -> CustomerPaginator:
+        start = self.starting_value()
         self._paginator = CustomerPaginator(
-            self.starting_value(), per_page=self.settings.per_page, logger=self.logger
+            start, per_page=self.settings.per_page, logger=self.logger
         )
+        range_end = self.settings.end_date or format_timestamp(dt.datetime.now(dt.timezone.utc))
+        self._progress = ProgressReporter(self.logger, self.counters, range_end=range_end)
         return self._paginator
 
     def starting_value(self) -> str | None:
@@ -49,7 +58,7 @@ class CustomersStream(ProfitWellStream[PageToken]):
             return format_timestamp(parse_user_datetime(value))
         except ValueError as exc:
             msg = f"The state's bookmark for {self.name} is not a date-time: {exc}"
-            raise ValueError(msg) from None
+            raise InvalidStateError(msg) from None
 
     @override
     def compare_start_date(self, value: str, start_date_value: str) -> str:
@@ -87,7 +96,10 @@ class CustomersStream(ProfitWellStream[PageToken]):
         assert self._page is not None  # noqa: S101 - set just above
         _, records = self._page
         self._page = None
-        return self._paginator.select(records)
+        fresh = self._paginator.select(records)
+        self.counters.emitted += len(fresh)
+        self._progress.page_done(fresh[-1]["updated_on"] if fresh else None)
+        return fresh
 
 
 class CustomersByIdStream(CustomersStream):
@@ -132,6 +144,7 @@ class CustomersByIdStream(CustomersStream):
         assert self._page is not None  # noqa: S101 - set just above
         records = self._page[1]
         self._page = None
+        self.counters.emitted += len(records)
         return records
 
 

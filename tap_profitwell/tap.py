@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import sys
 import typing as t
 
 from singer_sdk import Tap
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from typing_extensions import override
 
+from tap_profitwell.client import ProfitWellStream
+from tap_profitwell.pages import InvalidCustomerError
+from tap_profitwell.paginator import TieBlockTooLargeError
+from tap_profitwell.retries import RetriesExhaustedError
 from tap_profitwell.settings import CONFIG_SCHEMA, resolve_settings
-from tap_profitwell.streams import CustomersByIdStream, CustomersStream
+from tap_profitwell.streams import CustomersByIdStream, CustomersStream, InvalidStateError
 from tap_profitwell.timestamps import format_timestamp, parse_user_datetime
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
+
+#: Failures whose message says all a user needs; the CLI prints them as one line, no traceback.
+EXPLAINED_ERRORS = (
+    FatalAPIError,
+    RetriesExhaustedError,
+    TieBlockTooLargeError,
+    InvalidCustomerError,
+    InvalidStateError,
+)
 
 
 class TapProfitWell(Tap):
@@ -40,6 +54,33 @@ class TapProfitWell(Tap):
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:
         super().load_state(with_canonical_bookmarks(state))
+
+    @override
+    def sync_all(self) -> None:
+        """Sync, and on any failure still write the state reached so far, then summarise.
+
+        Records go out in ``updated_on`` order and the bookmark is the last one emitted, so the
+        state at the moment of failure is a safe place for the next run to resume from.
+        """
+        try:
+            super().sync_all()
+        except Exception:
+            self.state_writer.write_state(self.state)
+            raise
+        finally:
+            for stream in self.streams.values():
+                if isinstance(stream, ProfitWellStream) and stream.selected:
+                    self.logger.info(stream.counters.summary(stream.name))
+
+    @override
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        """Run the CLI; a failure the tap can explain ends as one error line and exit code 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except EXPLAINED_ERRORS as exc:
+            cls.logger.error("tap-profitwell stopped: %s", exc)  # noqa: TRY400 - no traceback
+            sys.exit(1)
 
 
 def redacted(exc: ConfigValidationError, secret: object) -> ConfigValidationError:

@@ -1,0 +1,173 @@
+"""End to end: the real CLI against the sandbox, checked against the sandbox's own data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import as_emitted, run_tap, tap_config
+
+
+def newest(customers: list[dict]) -> str:
+    return max(as_emitted(c)["updated_on"] for c in customers)
+
+
+def test_full_sync_emits_every_customer_once_exactly_as_the_api_has_it(sandbox, tmp_path: Path):
+    box = sandbox(customers=1_200, seed=3)
+    truth = {c["customer_id"]: as_emitted(c) for c in box.snapshot()}
+    run = run_tap(tmp_path, tap_config(box, per_page=100))
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.ids) == sorted(truth)
+    assert {r["customer_id"]: r for r in run.records} == truth  # nothing altered or dropped
+    kinds = [m["type"] for m in run.messages]
+    assert kinds.index("SCHEMA") < kinds.index("RECORD")
+    assert run.bookmark == newest(list(truth.values()))
+    assert "progress_markers" not in json.dumps(run.final_state)
+    assert "Sync summary for customers: 1200 customers emitted" in run.stderr
+
+
+def test_requests_stay_near_ceil_customers_over_per_page(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=2_000, seed=4)
+    run = run_tap(tmp_path, tap_config(box, per_page=250))
+    assert run.returncode == 0, run.stderr
+    # 8 full pages, then one request that finds only the boundary customer: 9 requests.
+    assert box.stats["search_requests"] == 9
+
+
+def test_incremental_rerun_emits_only_customers_updated_since(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=800, seed=5)
+    first = run_tap(tmp_path, tap_config(box))
+    assert first.returncode == 0, first.stderr
+
+    unchanged = run_tap(tmp_path, tap_config(box), state=first.final_state)
+    assert unchanged.returncode == 0, unchanged.stderr
+    at_bookmark = {
+        c["customer_id"] for c in box.snapshot() if as_emitted(c)["updated_on"] == first.bookmark
+    }
+    assert set(unchanged.ids) == at_bookmark  # start_date is inclusive: only the boundary
+    assert unchanged.bookmark == first.bookmark
+
+    changed = set(box.mutate(7))
+    rerun = run_tap(tmp_path, tap_config(box), state=first.final_state)
+    assert rerun.returncode == 0, rerun.stderr
+    assert set(rerun.ids) == changed | at_bookmark
+    assert rerun.bookmark == newest(box.snapshot())
+
+
+def test_start_date_and_end_date_bound_the_sync(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=1_000, seed=6)
+    stamps = sorted(as_emitted(c)["updated_on"] for c in box.snapshot())
+    start, end = stamps[200], stamps[700]
+    run = run_tap(tmp_path, tap_config(box, start_date=start, end_date=end, per_page=50))
+    assert run.returncode == 0, run.stderr
+    expected = sorted(
+        c["customer_id"] for c in box.snapshot() if start <= as_emitted(c)["updated_on"] < end
+    )
+    assert sorted(run.ids) == expected
+
+
+def test_tie_block_longer_than_three_pages_loses_nobody(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=3_000, seed=7, tie_blocks=2, tie_block_size=450)
+    run = run_tap(tmp_path, tap_config(box, per_page=100))
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.ids) == sorted(c["customer_id"] for c in box.snapshot())
+
+
+def test_past_the_page_cap_by_moving_start_date(sandbox, tmp_path: Path) -> None:
+    """101,000 customers: page numbers alone stop at 100,000 / per_page = 400 pages."""
+    box = sandbox(customers=101_000, seed=8)
+    run = run_tap(tmp_path, tap_config(box))
+    assert run.returncode == 0, run.stderr
+    assert len(run.ids) == 101_000
+    assert len(set(run.ids)) == 101_000
+    assert run.bookmark == newest(box.snapshot())
+
+
+def test_customers_updated_during_the_sync_are_not_lost(sandbox, tmp_path: Path) -> None:
+    box = sandbox(
+        customers=2_500,
+        seed=9,
+        tie_blocks=1,
+        tie_block_size=600,
+        mutate_every=2,
+        mutate_count=3,
+        mutate_target="tie",
+    )
+    before = {c["customer_id"]: as_emitted(c)["updated_on"] for c in box.snapshot()}
+    run = run_tap(tmp_path, tap_config(box, per_page=100))
+    assert run.returncode == 0, run.stderr
+    after = {c["customer_id"] for c in box.snapshot()}
+    assert set(before) <= set(run.ids)
+    assert after <= set(run.ids)
+    changed = {cid for cid in before if cid in after} - {
+        c["customer_id"]
+        for c in box.snapshot()
+        if as_emitted(c)["updated_on"] == before[c["customer_id"]]
+    }
+    assert changed, "the sandbox should have updated customers during the sync"
+    for customer_id in set(before) - changed:
+        assert run.ids.count(customer_id) == 1
+    stamps = [r["updated_on"] for r in run.records]
+    assert stamps == sorted(stamps)
+
+
+def test_customer_ids_fetch_exactly_those_with_the_id_encoded(sandbox, tmp_path: Path) -> None:
+    awkward = {
+        "customer_id": "a/../b?x=1",
+        "email": None,
+        "first_name": None,
+        "last_name": None,
+        "mrr_cents": 500,
+        "plans": ["Team Plan"],
+        "status": "active",
+        "created_on": "2023-06-15T12:41:32Z",
+        "activated_on": "2023-06-22T12:41:32Z",
+        "churned_on": None,
+        "updated_on": "2023-08-28T10:55:19.919563Z",
+        "total_spend_cents": 1000,
+    }
+    box = sandbox(customers=50, seed=10, extra_customers=[awkward])
+    known = box.snapshot()[3]
+    state = {
+        "bookmarks": {
+            "customers": {
+                "replication_key": "updated_on",
+                "replication_key_value": "2024-01-01T00:00:00.000000Z",
+            }
+        }
+    }
+    config = tap_config(box, customer_ids=["a/../b?x=1", "cus_missing", known["customer_id"]])
+    run = run_tap(tmp_path, config, state=state)
+    assert run.returncode == 0, run.stderr
+    assert run.records == [as_emitted(awkward), as_emitted(known)]
+    assert "Customer not found (HTTP 404)" in run.stderr
+    assert "cus_missing" in run.stderr
+    # A lookup by id does not move the search bookmark.
+    assert run.bookmark == "2024-01-01T00:00:00.000000Z"
+
+
+def test_bad_token_fails_at_once_without_retrying(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=10)
+    secret = "pw-secret-token-4f1d2c"  # noqa: S105
+    run = run_tap(tmp_path, tap_config(box, api_token=secret, retry_max_tries=8))
+    assert run.returncode == 1
+    assert "rejected the API token" in run.stderr
+    assert "api_token" in run.stderr
+    assert secret not in run.stderr + run.stdout
+    assert box.stats["requests"] == 1
+    assert "Traceback" not in run.stderr
+
+
+def test_bad_settings_stop_before_any_request(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=10)
+    for bad, name in [
+        ({"per_page": 300}, "per_page"),
+        ({"per_page": 0}, "per_page"),
+        ({"start_date": "last tuesday"}, "start_date"),
+        ({"start_date": "2024-02-01", "end_date": "2024-01-01"}, "end_date"),
+    ]:
+        run = run_tap(tmp_path, tap_config(box, **bad))
+        assert run.returncode == 1, bad
+        assert name in run.stderr
+        assert run.records == []
+    assert box.stats["requests"] == 0
