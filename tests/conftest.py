@@ -65,7 +65,7 @@ def run_tap(
         state_file = tmp_path / "state.json"
         state_file.write_text(json.dumps(state))
         command += ["--state", str(state_file)]
-    completed = subprocess.run(  # noqa: S603 - our own CLI
+    completed = subprocess.run(
         command,
         capture_output=True,
         text=True,
@@ -77,7 +77,7 @@ def run_tap(
     return TapRun(completed.returncode, messages, completed.stdout, completed.stderr)
 
 
-def tap_config(sandbox: Sandbox, **overrides: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+def tap_config(sandbox: Sandbox, **overrides: t.Any) -> dict[str, t.Any]:
     """Config pointing at the sandbox, unpaced, with quick retries."""
     return {
         "api_token": sandbox.token,
@@ -99,7 +99,7 @@ def sandbox() -> t.Iterator[t.Callable[..., Sandbox]]:
     """Start sandboxes with the given options; all stop at the end of the test."""
     started: list[Sandbox] = []
 
-    def start(**options: t.Any) -> Sandbox:  # noqa: ANN401
+    def start(**options: t.Any) -> Sandbox:
         box = Sandbox(SandboxConfig(**options), host="127.0.0.1", port=0)
         box.start()
         started.append(box)

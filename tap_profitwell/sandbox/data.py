@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -98,28 +99,23 @@ def generate(
     tie_block_size: int = 1000,
     extra_customers: list[dict[str, Any]] | None = None,
 ) -> Dataset:
-    """Build the whole dataset; the same arguments always give byte-identical rows."""
+    """Build the whole dataset; the same arguments always give byte-identical rows.
+
+    The updated_on instants are drawn and sorted first and customers generated in that order,
+    so the rows come out sorted without sorting a million rows afterwards.
+    """
     rng = random.Random(seed)
     ids = _customer_ids(rng, customers)
     tie_times = tie_block_times(tie_blocks)
-    rows: list[bytes] = []
-    keys: list[int] = []
-    _fill(rng, ids, tie_times, tie_block_size, rows, keys)
-    seen = set(ids)
-    for extra in extra_customers or []:
-        record = normalize_extra(extra)
-        if record["customer_id"] in seen:
-            msg = f"duplicate customer_id in extra_customers: {record['customer_id']!r}"
-            raise ValueError(msg)
-        seen.add(record["customer_id"])
-        rows.append(dump(record))
-        keys.append(parse_instant(record["updated_on"]))
-    order = sorted(range(len(keys)), key=keys.__getitem__)  # stable: ties keep insertion order
-    return Dataset(
-        rows=[rows[i] for i in order],
-        keys=array("q", [keys[i] for i in order]),
-        tie_keys=frozenset(tie_times),
-    )
+    keys = _updated_instants(rng, customers - tie_blocks * tie_block_size)
+    keys.extend(t for t in tie_times for _ in range(tie_block_size))
+    keys.sort()
+    rows = _rows(rng, ids, keys)
+    dataset = Dataset(rows=rows, keys=array("q", keys), tie_keys=frozenset(tie_times))
+    del keys
+    if extra_customers:
+        _insert_extras(dataset, set(ids), extra_customers)
+    return dataset
 
 
 def tie_block_times(blocks: int) -> list[int]:
@@ -146,6 +142,20 @@ def normalize_extra(extra: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _insert_extras(dataset: Dataset, ids: set[str], extras: list[dict[str, Any]]) -> None:
+    """Merge test-supplied customers, each after existing ones with the same updated_on."""
+    for extra in extras:
+        record = normalize_extra(extra)
+        if record["customer_id"] in ids:
+            msg = f"duplicate customer_id in extra_customers: {record['customer_id']!r}"
+            raise ValueError(msg)
+        ids.add(record["customer_id"])
+        key = parse_instant(record["updated_on"])
+        position = bisect_right(dataset.keys, key)
+        dataset.keys.insert(position, key)
+        dataset.rows.insert(position, dump(record))
+
+
 def _customer_ids(rng: random.Random, count: int) -> list[str]:
     """Draw unique Stripe-like ids in bulk: one randbytes call instead of a million choices."""
     raw = rng.randbytes(count * ID_LENGTH).translate(_ID_TABLE).decode("ascii")
@@ -160,6 +170,15 @@ def _customer_ids(rng: random.Random, count: int) -> list[str]:
     return ids
 
 
+def _updated_instants(rng: random.Random, count: int) -> list[int]:
+    """Uniform instants over the range; about half truncated to whole seconds."""
+    r = rng.random
+    span = RANGE_END_US - RANGE_START_US
+    start = RANGE_START_US
+    instants = [start + int(r() * span) for _ in range(count)]
+    return [t if r() < 0.5 else t - t % US_PER_SECOND for t in instants]  # noqa: PLR2004
+
+
 def _plan_combos() -> list[tuple[str, int]]:
     """Precompute JSON for one plan (first entries) and every ordered pair of distinct plans."""
     singles = [(json.dumps([name]), price) for name, price in PLANS]
@@ -172,110 +191,86 @@ def _plan_combos() -> list[tuple[str, int]]:
     return singles + pairs
 
 
-def _fill(  # noqa: C901, PLR0912, PLR0915 - one hot loop, kept flat on purpose for speed
-    rng: random.Random,
-    ids: list[str],
-    tie_times: list[int],
-    tie_block_size: int,
-    rows: list[bytes],
-    keys: list[int],
-) -> None:
+def _status_table() -> list[str]:
+    """One entry per percent, so drawing a weighted status is a single index."""
+    table: list[str] = []
+    for name, cumulative in STATUSES:
+        table.extend([name] * (round(cumulative * 100) - len(table)))
+    return table
+
+
+def _rows(rng: random.Random, ids: list[str], keys: list[int]) -> list[bytes]:  # noqa: PLR0915
     """Generate every customer in one tight loop (locals and tables avoid per-row overhead)."""
     r = rng.random
     fmt = format_us
     combos = _plan_combos()
     n_single = len(PLANS)
     n_pair = len(combos) - n_single
-    first_json = [(f'"{n}"', n.lower()) for n in FIRST_NAMES]
-    last_json = [(f'"{n}"', n.lower()) for n in LAST_NAMES]
+    statuses = _status_table()
+    first_names = [(f'"{n}"', n.lower()) for n in FIRST_NAMES]
+    last_names = [(f'"{n}"', n.lower()) for n in LAST_NAMES]
     words = HANDLE_WORDS
     domains = DOMAINS
-    span = RANGE_END_US - RANGE_START_US
     start = RANGE_START_US
+    second = US_PER_SECOND
     modulus = 10 ** max(7, len(str(len(ids))) + 1)
     base = int(r() * modulus)
-    tie_limit = len(tie_times) * tie_block_size
-    thresholds = [limit for _, limit in STATUSES]
-    names = [name for name, _ in STATUSES]
-    append_row = rows.append
-    append_key = keys.append
-    for i, cid in enumerate(ids):
-        # updated_on: a tie block's shared instant, or uniform over the range
-        if i < tie_limit:
-            updated = tie_times[i // tie_block_size]
-            updated_fraction = updated % US_PER_SECOND != 0
-        else:
-            updated = start + int(r() * span)
-            updated_fraction = r() < 0.5  # noqa: PLR2004
-            if not updated_fraction:
-                updated -= updated % US_PER_SECOND
-        events_fraction = r() < 0.5  # noqa: PLR2004
+    rows: list[bytes] = []
+    append = rows.append
+    for i, (cid, updated) in enumerate(zip(ids, keys)):
+        whole = r() < 0.5  # noqa: PLR2004 - created/activated/churned share one format
         created = start + int(r() * (updated - start))
-        u = r()
-        status = names[next(k for k, limit in enumerate(thresholds) if u < limit)]
-        activated = churned = None
+        status = statuses[int(r() * 100)]
+        activated = churned = "null"
         mrr = spend = 0
         if status == "no_history":
-            plans_json = "[]"
+            plans = "[]"
         else:
-            pick = r()
-            combo = combos[
-                int(pick * 5 * n_single) if pick < 0.8 else n_single + int((pick - 0.8) * 5 * n_pair)  # noqa: PLR2004
+            pick = r() * 5
+            plans, price = combos[
+                int(pick * n_single) if pick < 4 else n_single + int((pick - 4) * n_pair)  # noqa: PLR2004
             ]
-            plans_json, price = combo
-            if status in {"active", "churned_voluntary", "churned_delinquent"}:
-                activated = created + int((updated - created) * r() * 0.3)
+            if status == "churned_trial":
+                at = created + int((updated - created) * r() * 0.5)
+                churned = f'"{fmt(at - at % second if whole else at)}"'
+            elif status != "trialing":
+                at = created + int((updated - created) * r() * 0.3)
+                activated = f'"{fmt(at - at % second if whole else at)}"'
                 if status == "active":
                     mrr = price
-                    end = updated
-                else:
-                    churned = activated + int((updated - activated) * (0.2 + 0.8 * r()))
-                    end = churned
-                spend = price * (1 + (end - activated) // MONTH_US)
-            elif status == "churned_trial":
-                churned = created + int((updated - created) * r() * 0.5)
-        if not events_fraction:
-            created -= created % US_PER_SECOND
-            if activated is not None:
-                activated -= activated % US_PER_SECOND
-            if churned is not None:
-                churned -= churned % US_PER_SECOND
-        # names and email
+                    spend = price * (1 + (updated - at) // MONTH_US)
+                else:  # churned_voluntary, churned_delinquent
+                    end = at + int((updated - at) * (0.2 + 0.8 * r()))
+                    churned = f'"{fmt(end - end % second if whole else end)}"'
+                    spend = price * (1 + (end - at) // MONTH_US)
+        if whole:
+            created -= created % second
         v = r()
-        first = last = None
+        first = last = "null"
         num = (i * 7919 + base) % modulus
-        domain = domains[int(r() * len(domains))]
         if v < 0.5:  # noqa: PLR2004
-            first = first_json[int(r() * len(first_json))]
+            first, first_lower = first_names[int(r() * len(first_names))]
             if v < 0.45:  # noqa: PLR2004
-                last = last_json[int(r() * len(last_json))]
-                local = f"{first[1]}.{last[1]}{num}" if v < 0.3 else f"{first[1][0]}{last[1]}{num}"  # noqa: PLR2004
+                last, last_lower = last_names[int(r() * len(last_names))]
+                local = (
+                    f"{first_lower}.{last_lower}{num}"
+                    if v < 0.3  # noqa: PLR2004
+                    else f"{first_lower[0]}{last_lower}{num}"
+                )
             else:
-                local = f"{first[1]}{num}"
+                local = f"{first_lower}{num}"
         else:
             local = f"{words[int(r() * len(words))]}.{words[int(r() * len(words))]}{num}"
         if v > 0.97:  # noqa: PLR2004
             email = "null"
-        elif v < 0.05:  # noqa: PLR2004 - some addresses keep capitals, as people type them
-            email = f'"{local.capitalize()}@{domain.upper()}"'
         else:
-            email = f'"{local}@{domain}"'
-        append_row(
-            (
-                f'{{"customer_id":"{cid}","email":{email},'
-                f'"first_name":{first[0] if first else "null"},'
-                f'"last_name":{last[0] if last else "null"},'
-                f'"mrr_cents":{mrr},"plans":{plans_json},"status":"{status}",'
-                f'"created_on":"{fmt(created, fraction=events_fraction)}",'
-                f'"activated_on":{_quoted(fmt, activated, events_fraction)},'
-                f'"churned_on":{_quoted(fmt, churned, events_fraction)},'
-                f'"updated_on":"{fmt(updated, fraction=updated_fraction)}",'
-                f'"total_spend_cents":{spend}}}'
-            ).encode()
+            if v < 0.05:  # noqa: PLR2004 - some addresses keep the capitals people typed
+                local = local.title()
+            email = f'"{local}@{domains[int(r() * len(domains))]}"'
+        append(
+            f'{{"customer_id":"{cid}","email":{email},"first_name":{first},'
+            f'"last_name":{last},"mrr_cents":{mrr},"plans":{plans},"status":"{status}",'
+            f'"created_on":"{fmt(created)}","activated_on":{activated},'
+            f'"churned_on":{churned},"updated_on":"{fmt(updated)}","total_spend_cents":{spend}}}'.encode()
         )
-        append_key(updated)
-
-
-def _quoted(fmt: Any, instant: int | None, fraction: bool) -> str:  # noqa: ANN401, FBT001
-    """JSON for an optional timestamp: ``null`` or the quoted ISO string."""
-    return "null" if instant is None else f'"{fmt(instant, fraction=fraction)}"'
+    return rows

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 US_PER_SECOND = 1_000_000
 SECONDS_PER_DAY = 86_400
@@ -20,9 +19,6 @@ _DATE_ONLY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?"
     r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?",
-)
-_HMS = tuple(
-    f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(SECONDS_PER_DAY)
 )
 
 
@@ -82,16 +78,27 @@ def datetime_to_us(moment: datetime) -> int:
     return (delta.days * SECONDS_PER_DAY + delta.seconds) * US_PER_SECOND + delta.microseconds
 
 
-@lru_cache(maxsize=8192)
-def _day_string(day_number: int) -> str:
-    """Cache the calendar part: millions of timestamps share a few thousand days."""
-    return date.fromordinal(_EPOCH_ORDINAL + day_number).isoformat()
+_DAY_ORIGIN = date(2000, 1, 1).toordinal() - _EPOCH_ORDINAL
+_DAYS = tuple(
+    f"{date.fromordinal(_EPOCH_ORDINAL + _DAY_ORIGIN + i).isoformat()}T" for i in range(40 * 366)
+)
+_DAY_COUNT = len(_DAYS)
+_SECONDS_ORIGIN = _DAY_ORIGIN * SECONDS_PER_DAY
+_HMS_Z = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z" for s in range(SECONDS_PER_DAY))
+_HMS_DOT = tuple(f"{hms[:-1]}." for hms in _HMS_Z)
 
 
-def format_us(instant_us: int, *, fraction: bool) -> str:
-    """Print microseconds as the API does: ``...T12:41:32Z`` or ``...T10:55:19.919563Z``."""
+def format_us(instant_us: int) -> str:
+    """Print microseconds as the API does: ``...T12:41:32Z``, or ``...T10:55:19.919563Z``.
+
+    The fraction is printed only when non-zero, so an instant's text and its key always agree.
+    Table lookups make this cheap enough to call millions of times during generation.
+    """
     seconds, micros = divmod(instant_us, US_PER_SECOND)
-    day_number, second_of_day = divmod(seconds, SECONDS_PER_DAY)
-    text = f"{_day_string(day_number)}T{_HMS[second_of_day]}"
-    return f"{text}.{micros:06d}Z" if fraction else f"{text}Z"
-
+    day, second_of_day = divmod(seconds - _SECONDS_ORIGIN, SECONDS_PER_DAY)
+    if 0 <= day < _DAY_COUNT:
+        if micros:
+            return _DAYS[day] + _HMS_DOT[second_of_day] + "%06dZ" % micros  # noqa: UP031
+        return _DAYS[day] + _HMS_Z[second_of_day]
+    moment = datetime(1970, 1, 1) + timedelta(microseconds=instant_us)  # noqa: DTZ001
+    return f"{moment.isoformat(timespec='microseconds' if micros else 'seconds')}Z"
