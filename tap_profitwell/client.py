@@ -73,19 +73,16 @@ class ProfitWellStream(RESTStream[_TToken]):
         return SyncCounters()
 
     @override
-    @property
-    def requests_session(self) -> requests.Session:
-        if not self._requests_session:
-            settings = self.settings
-            limiter = build_limiter(
-                settings.rate_limit_requests, settings.rate_limit_window_seconds
-            )
-            adapter = PacedAdapter(limiter, self.counters)
-            session = requests.Session()
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self._requests_session = session
-        return self._requests_session
+    @cached_property
+    def requests_session(self) -> requests.Session:  # type: ignore[override]
+        """A keep-alive session whose transport paces and counts every request."""
+        settings = self.settings
+        limiter = build_limiter(settings.rate_limit_requests, settings.rate_limit_window_seconds)
+        adapter = PacedAdapter(limiter, self.counters)
+        session = requests.Session()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return session
 
     @override
     @property

@@ -119,11 +119,14 @@ class CustomersByIdStream(CustomersStream):
         return CustomerIdPaginator(len(self.settings.customer_ids))
 
     @override
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+        return {}
+
+    @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
         customer_id = self.settings.customer_ids[t.cast("int", page.next_page_token) - 1]
         request.url = f"{self.url_base}/v2/customers/{path_segment(customer_id)}/"
-        request.params = {}
         return request
 
     @override

@@ -73,7 +73,9 @@ def run_tap(
         check=False,
         env={**os.environ, **(env or {})},
     )
-    messages = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+    messages = [
+        json.loads(line) for line in completed.stdout.splitlines() if line.startswith('{"type"')
+    ]
     return TapRun(completed.returncode, messages, completed.stdout, completed.stderr)
 
 

@@ -73,6 +73,14 @@ DOMAINS = (
     "example.com", "example.org", "example.net", "mail.example.com", "corp.example.org",
     "shop.example.test", "studio.example.test",
 )  # fmt: skip
+# Shares of customers, drawn from one uniform number each where possible (cheaper).
+FRACTION_SHARE = 0.5  # timestamps printed with microseconds
+SINGLE_PLAN_SHARE = 0.8  # customers on one plan; the rest have two
+NAMED_SHARE = 0.5  # customers with a first name
+FULL_NAME_SHARE = 0.45  # ... and a last name too
+DOTTED_EMAIL_SHARE = 0.3  # first.last emails; other named customers get flast emails
+CAPITALIZED_EMAIL_SHARE = 0.05  # emails typed with capitals
+NO_EMAIL_ABOVE = 0.97  # customers without an email
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ID_TABLE = bytes(ord(_ALNUM[b % len(_ALNUM)]) for b in range(256))
 ID_LENGTH = 14
@@ -104,7 +112,7 @@ def generate(
     The updated_on instants are drawn and sorted first and customers generated in that order,
     so the rows come out sorted without sorting a million rows afterwards.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not cryptography
     ids = _customer_ids(rng, customers)
     tie_times = tie_block_times(tie_blocks)
     keys = _updated_instants(rng, customers - tie_blocks * tie_block_size)
@@ -135,7 +143,7 @@ def normalize_extra(extra: dict[str, Any]) -> dict[str, Any]:
         extra.get("updated_on"), str
     ):
         msg = "extra_customers entries need string 'customer_id' and 'updated_on'"
-        raise ValueError(msg)
+        raise TypeError(msg)
     defaults: dict[str, Any] = {"mrr_cents": 0, "plans": [], "total_spend_cents": 0}
     record = {name: extra.get(name, defaults.get(name)) for name in FIELDS}
     record.update({k: v for k, v in extra.items() if k not in record})
@@ -162,11 +170,10 @@ def _customer_ids(rng: random.Random, count: int) -> list[str]:
     ids = [f"cus_{raw[i : i + ID_LENGTH]}" for i in range(0, count * ID_LENGTH, ID_LENGTH)]
     if len(set(ids)) != count:  # astronomically unlikely; redraw duplicates deterministically
         seen: set[str] = set()
-        for i, cid in enumerate(ids):
-            while cid in seen:
-                cid = "cus_" + "".join(rng.choices(_ALNUM, k=ID_LENGTH))
-            seen.add(cid)
-            ids[i] = cid
+        for i in range(count):
+            while ids[i] in seen:
+                ids[i] = "cus_" + "".join(rng.choices(_ALNUM, k=ID_LENGTH))
+            seen.add(ids[i])
     return ids
 
 
@@ -176,7 +183,7 @@ def _updated_instants(rng: random.Random, count: int) -> list[int]:
     span = RANGE_END_US - RANGE_START_US
     start = RANGE_START_US
     instants = [start + int(r() * span) for _ in range(count)]
-    return [t if r() < 0.5 else t - t % US_PER_SECOND for t in instants]  # noqa: PLR2004
+    return [t if r() < FRACTION_SHARE else t - t % US_PER_SECOND for t in instants]
 
 
 def _plan_combos() -> list[tuple[str, int]]:
@@ -199,78 +206,96 @@ def _status_table() -> list[str]:
     return table
 
 
-def _rows(rng: random.Random, ids: list[str], keys: list[int]) -> list[bytes]:  # noqa: PLR0915
+def _event_pool(rng: random.Random, count: int) -> tuple[list[int], list[str]]:
+    """Sorted instants, preformatted, for created/activated/churned, plus an end sentinel.
+
+    Formatting timestamps dominates generation time; drawing event times from a shared pool
+    (about four customers per instant at most) leaves one timestamp to format per customer.
+    """
+    instants = sorted({RANGE_START_US, *_updated_instants(rng, max(4096, count // 4))})
+    texts = [f'"{format_us(t)}"' for t in instants]
+    instants.append(RANGE_END_US * 2)
+    return instants, texts
+
+
+def _rows(rng: random.Random, ids: list[str], keys: list[int]) -> list[bytes]:
     """Generate every customer in one tight loop (locals and tables avoid per-row overhead)."""
     r = rng.random
     fmt = format_us
+    pool, pool_text = _event_pool(rng, len(ids))
     combos = _plan_combos()
     n_single = len(PLANS)
     n_pair = len(combos) - n_single
     statuses = _status_table()
-    first_names = [(f'"{n}"', n.lower()) for n in FIRST_NAMES]
-    last_names = [(f'"{n}"', n.lower()) for n in LAST_NAMES]
-    words = HANDLE_WORDS
-    domains = DOMAINS
-    start = RANGE_START_US
-    second = US_PER_SECOND
+    names = _NameTables()
     modulus = 10 ** max(7, len(str(len(ids))) + 1)
-    base = int(r() * modulus)
+    num = int(r() * modulus)
+    upper = 0  # pool[:upper] holds the instants <= the current (ascending) updated_on
     rows: list[bytes] = []
     append = rows.append
-    for i, (cid, updated) in enumerate(zip(ids, keys)):
-        whole = r() < 0.5  # noqa: PLR2004 - created/activated/churned share one format
-        created = start + int(r() * (updated - start))
+    for cid, updated in zip(ids, keys, strict=True):
+        while pool[upper] <= updated:
+            upper += 1
+        created = int(r() * upper)
         status = statuses[int(r() * 100)]
         activated = churned = "null"
         mrr = spend = 0
         if status == "no_history":
             plans = "[]"
         else:
-            pick = r() * 5
+            pick = r()
             plans, price = combos[
-                int(pick * n_single) if pick < 4 else n_single + int((pick - 4) * n_pair)  # noqa: PLR2004
+                int(pick / SINGLE_PLAN_SHARE * n_single)
+                if pick < SINGLE_PLAN_SHARE
+                else n_single + int((pick - SINGLE_PLAN_SHARE) / (1 - SINGLE_PLAN_SHARE) * n_pair)
             ]
             if status == "churned_trial":
-                at = created + int((updated - created) * r() * 0.5)
-                churned = f'"{fmt(at - at % second if whole else at)}"'
+                churned = pool_text[created + int((upper - created) * r() * 0.5)]
             elif status != "trialing":
-                at = created + int((updated - created) * r() * 0.3)
-                activated = f'"{fmt(at - at % second if whole else at)}"'
+                start = created + int((upper - created) * r() * 0.3)
+                activated = pool_text[start]
                 if status == "active":
                     mrr = price
-                    spend = price * (1 + (updated - at) // MONTH_US)
+                    spend = price * (1 + (updated - pool[start]) // MONTH_US)
                 else:  # churned_voluntary, churned_delinquent
-                    end = at + int((updated - at) * (0.2 + 0.8 * r()))
-                    churned = f'"{fmt(end - end % second if whole else end)}"'
-                    spend = price * (1 + (end - at) // MONTH_US)
-        if whole:
-            created -= created % second
-        v = r()
-        first = last = "null"
-        num = (i * 7919 + base) % modulus
-        if v < 0.5:  # noqa: PLR2004
-            first, first_lower = first_names[int(r() * len(first_names))]
-            if v < 0.45:  # noqa: PLR2004
-                last, last_lower = last_names[int(r() * len(last_names))]
-                local = (
-                    f"{first_lower}.{last_lower}{num}"
-                    if v < 0.3  # noqa: PLR2004
-                    else f"{first_lower[0]}{last_lower}{num}"
-                )
-            else:
-                local = f"{first_lower}{num}"
-        else:
-            local = f"{words[int(r() * len(words))]}.{words[int(r() * len(words))]}{num}"
-        if v > 0.97:  # noqa: PLR2004
-            email = "null"
-        else:
-            if v < 0.05:  # noqa: PLR2004 - some addresses keep the capitals people typed
-                local = local.title()
-            email = f'"{local}@{domains[int(r() * len(domains))]}"'
+                    end = start + int((upper - start) * (0.2 + 0.8 * r()))
+                    churned = pool_text[end]
+                    spend = price * (1 + (pool[end] - pool[start]) // MONTH_US)
+        num = (num + 7919) % modulus
+        first, last, email = names.draw(r(), num)
         append(
             f'{{"customer_id":"{cid}","email":{email},"first_name":{first},'
             f'"last_name":{last},"mrr_cents":{mrr},"plans":{plans},"status":"{status}",'
-            f'"created_on":"{fmt(created)}","activated_on":{activated},'
+            f'"created_on":{pool_text[created]},"activated_on":{activated},'
             f'"churned_on":{churned},"updated_on":"{fmt(updated)}","total_spend_cents":{spend}}}'.encode()
         )
     return rows
+
+
+class _NameTables:
+    """Names and a unique email from one uniform draw (fewer random calls per customer)."""
+
+    def __init__(self) -> None:
+        self.first = [(f'"{n}"', n.lower()) for n in FIRST_NAMES]
+        self.last = [(f'"{n}"', n.lower()) for n in LAST_NAMES]
+
+    def draw(self, v: float, num: int) -> tuple[str, str, str]:
+        """Return JSON for first_name, last_name and email; ``num`` makes the email unique."""
+        first = last = "null"
+        if v < NAMED_SHARE:
+            first, first_low = self.first[int(v * 2e3) % len(self.first)]
+            if v < FULL_NAME_SHARE:
+                last, last_low = self.last[int(v * 2e5) % len(self.last)]
+                local = (
+                    f"{first_low}.{last_low}" if v < DOTTED_EMAIL_SHARE else first_low[0] + last_low
+                )
+            else:
+                local = first_low
+        else:
+            words = HANDLE_WORDS
+            local = f"{words[int(v * 1e3) % len(words)]}.{words[int(v * 1e5) % len(words)]}"
+        if v > NO_EMAIL_ABOVE:
+            return first, last, "null"
+        if v < CAPITALIZED_EMAIL_SHARE:
+            local = local.title()
+        return first, last, f'"{local}{num}@{DOMAINS[int(v * 1e7) % len(DOMAINS)]}"'
