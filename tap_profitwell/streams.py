@@ -119,7 +119,7 @@ class CustomersByIdStream(CustomersStream):
         return CustomerIdPaginator(len(self.settings.customer_ids))
 
     @override
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {}
 
     @override
