@@ -69,6 +69,7 @@ class CustomerPaginator(BaseAPIPaginator[PageToken]):
         self._next: PageToken | None = None
         self._verify_pass = 0
         self._missed_in_pass = 0
+        self._floors_start = False
 
     @property
     def boundary(self) -> tuple[str | None, frozenset[str]]:
@@ -91,16 +92,24 @@ class CustomerPaginator(BaseAPIPaginator[PageToken]):
         if self._verify_pass:
             self._missed_in_pass += sum(1 for r in fresh if r["updated_on"] == start)
 
+        if start is not None and records[0]["updated_on"] < start:
+            self._floors_start = True
         ends_block = start is not None and (leaves_start or not full)
         if ends_block and (self._verify_pass or page > 1):
             # A multi-page read of one instant just ended. Customers after it may have shifted
             # into pages read earlier, so the rest of this page is not trusted: read the
             # instant again, or, once it proved stable, everything strictly after it.
             at_start = [r for r in fresh if r["updated_on"] == start]
-            self._remember(at_start, start)
-            again = self._needs_another_pass(start)
-            self._next = PageToken(start if again else next_instant(start), 1)
-            return at_start
+            if self._needs_another_pass(start):
+                self._remember(at_start, start)
+                self._next = PageToken(start, 1)
+                return at_start
+            if not self._floors_start:
+                self._remember(at_start, start)
+                self._next = PageToken(next_instant(start), 1)
+                return at_start
+            # This API ignores fractions of a second in start_date, so "one microsecond later"
+            # would read the same second again: take the rest of this page as it stands.
 
         self._remember(fresh, newest)
         if not full:
@@ -128,7 +137,13 @@ class CustomerPaginator(BaseAPIPaginator[PageToken]):
         return fresh
 
     def _remember(self, emitted: list[Record], newest: str) -> None:
-        """Move the boundary to ``newest`` and keep only the ids emitted at that instant."""
+        """Move the boundary to ``newest`` and keep only the ids emitted at that instant.
+
+        The boundary never moves back: a page of customers already emitted (as an API that
+        ignores sub-second start dates returns) says nothing new.
+        """
+        if self._boundary is not None and newest < self._boundary:
+            return
         at_newest = {r["customer_id"] for r in emitted if r["updated_on"] == newest}
         if newest == self._boundary:
             self._boundary_ids.update(at_newest)

@@ -13,7 +13,8 @@ from tap_profitwell.paginator import CustomerPaginator, PageToken
 
 
 class SearchModel:
-    def __init__(self, timestamps: t.Iterable[str]) -> None:
+    def __init__(self, timestamps: t.Iterable[str], *, floor_to_seconds: bool = False) -> None:
+        self.floor_to_seconds = floor_to_seconds
         self._seq = itertools.count()
         self.rows: dict[str, tuple[str, int]] = {}
         for number, ts in enumerate(timestamps):
@@ -30,10 +31,13 @@ class SearchModel:
     def search(self, token: PageToken, per_page: int) -> list[dict[str, str]]:
         self.requests.append(token)
         ordered = sorted(self.rows.items(), key=lambda item: item[1])
+        start = token.start_date
+        if start is not None and self.floor_to_seconds:
+            start = start[:19] + ".000000Z"
         matching = [
             {"customer_id": cid, "updated_on": ts}
             for cid, (ts, _) in ordered
-            if token.start_date is None or ts >= token.start_date
+            if start is None or ts >= start
         ]
         offset = (token.page - 1) * per_page
         page = matching[offset : offset + per_page]

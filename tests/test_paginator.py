@@ -144,6 +144,15 @@ def test_verification_passes_are_bounded_when_a_block_never_settles() -> None:
     assert set(model.rows) <= set(ids(emitted))
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_an_api_that_floors_start_date_to_the_second_still_ends(seed: int) -> None:
+    rng = random.Random(seed)
+    stamps = sorted(ts(rng.randrange(5), rng.randrange(3)) for _ in range(rng.randrange(10, 80)))
+    model = SearchModel(stamps, floor_to_seconds=True)
+    emitted = drain(model, per_page=rng.choice([2, 3, 5]), max_requests=2_000)
+    assert sorted(ids(emitted)) == sorted(model.rows)
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_random_data_and_random_updates_lose_no_customer(seed: int) -> None:
     """Every customer present at the end was emitted, in its final version unless it changed

@@ -171,3 +171,15 @@ def test_bad_settings_stop_before_any_request(sandbox, tmp_path: Path) -> None:
         assert name in run.stderr
         assert run.records == []
     assert box.stats["requests"] == 0
+
+
+def test_an_api_ignoring_sub_second_start_dates_still_gives_each_customer_once(
+    sandbox, tmp_path: Path
+) -> None:
+    """Customers before start_date come back when the API floors it to the second."""
+    box = sandbox(
+        customers=1_500, seed=11, truncate_start_to_seconds=True, tie_blocks=1, tie_block_size=300
+    )
+    run = run_tap(tmp_path, tap_config(box, per_page=50))
+    assert run.returncode == 0, run.stderr
+    assert sorted(run.ids) == sorted(c["customer_id"] for c in box.snapshot())
