@@ -26,7 +26,7 @@ _METRIC_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*http_reque
 
 def start_sandbox(customers: int, limit: int, window: float) -> tuple[subprocess.Popen[str], str]:
     """The sandbox in its own process, so it does not share the tap's CPU or GIL."""
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -76,7 +76,7 @@ def main() -> None:
             )
             tap = Path(sys.executable).with_name("tap-profitwell")
             started = time.monotonic()
-            run = subprocess.run(  # noqa: S603
+            run = subprocess.run(
                 [str(tap), "--config", str(config)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
