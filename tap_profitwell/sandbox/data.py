@@ -122,7 +122,8 @@ def generate(
     dataset = Dataset(rows=rows, keys=array("q", keys), tie_keys=frozenset(tie_times))
     del keys
     if extra_customers:
-        _insert_extras(dataset, set(ids), extra_customers)
+        taken = {f"cus_{ids[i : i + ID_LENGTH]}" for i in range(0, len(ids), ID_LENGTH)}
+        _insert_extras(dataset, taken, extra_customers)
     return dataset
 
 
@@ -164,17 +165,22 @@ def _insert_extras(dataset: Dataset, ids: set[str], extras: list[dict[str, Any]]
         dataset.rows.insert(position, dump(record))
 
 
-def _customer_ids(rng: random.Random, count: int) -> list[str]:
-    """Draw unique Stripe-like ids in bulk: one randbytes call instead of a million choices."""
+def _customer_ids(rng: random.Random, count: int) -> str:
+    """Unique Stripe-like id suffixes, concatenated (14 characters each) to save memory.
+
+    One randbytes call instead of a million choices; a duplicate is astronomically unlikely,
+    but is redrawn deterministically all the same.
+    """
     raw = rng.randbytes(count * ID_LENGTH).translate(_ID_TABLE).decode("ascii")
-    ids = [f"cus_{raw[i : i + ID_LENGTH]}" for i in range(0, count * ID_LENGTH, ID_LENGTH)]
-    if len(set(ids)) != count:  # astronomically unlikely; redraw duplicates deterministically
-        seen: set[str] = set()
-        for i in range(count):
-            while ids[i] in seen:
-                ids[i] = "cus_" + "".join(rng.choices(_ALNUM, k=ID_LENGTH))
-            seen.add(ids[i])
-    return ids
+    chunks = [raw[i : i + ID_LENGTH] for i in range(0, len(raw), ID_LENGTH)]
+    if len(set(chunks)) == count:
+        return raw
+    seen: set[str] = set()
+    for i in range(count):
+        while chunks[i] in seen:
+            chunks[i] = "".join(rng.choices(_ALNUM, k=ID_LENGTH))
+        seen.add(chunks[i])
+    return "".join(chunks)
 
 
 def _updated_instants(rng: random.Random, count: int) -> list[int]:
@@ -198,12 +204,66 @@ def _plan_combos() -> list[tuple[str, int]]:
     return singles + pairs
 
 
-def _status_table() -> list[str]:
-    """One entry per percent, so drawing a weighted status is a single index."""
-    table: list[str] = []
-    for name, cumulative in STATUSES:
-        table.extend([name] * (round(cumulative * 100) - len(table)))
-    return table
+# How a status shapes the event timestamps: none, churned only, activated, activated + churned.
+_NO_EVENTS, _CHURNED_TRIAL, _ACTIVE, _CHURNED_PAID = range(4)
+_STATUS_SHAPES = {
+    "active": _ACTIVE,
+    "trialing": _NO_EVENTS,
+    "churned_voluntary": _CHURNED_PAID,
+    "churned_trial": _CHURNED_TRIAL,
+    "churned_delinquent": _CHURNED_PAID,
+    "no_history": _NO_EVENTS,
+}
+
+
+def _profiles(rng: random.Random, count: int) -> list[tuple[str, str, int, int]]:
+    """(status, plans JSON, monthly price, shape) drawn once; customers pick one by index."""
+    combos = _plan_combos()
+    n_single = len(PLANS)
+    n_pair = len(combos) - n_single
+    profiles = []
+    for _ in range(count):
+        u = rng.random()
+        status = next(name for name, limit in STATUSES if u < limit)
+        pick = rng.random()
+        if pick < SINGLE_PLAN_SHARE:
+            plans, price = combos[int(pick / SINGLE_PLAN_SHARE * n_single)]
+        else:
+            share = (pick - SINGLE_PLAN_SHARE) / (1 - SINGLE_PLAN_SHARE)
+            plans, price = combos[n_single + int(share * n_pair)]
+        if status == "no_history":
+            plans, price = "[]", 0
+        profiles.append((status, plans, price, _STATUS_SHAPES[status]))
+    return profiles
+
+
+def _personas(rng: random.Random, count: int) -> list[tuple[str, str, str, str]]:
+    """(first_name JSON, last_name JSON, email before the number, email after it).
+
+    The email is ``"<local><number>@<domain>"`` with a per-customer number that makes it unique;
+    empty parts mean the customer has no email.
+    """
+    first_names = [(f'"{n}"', n.lower()) for n in FIRST_NAMES]
+    last_names = [(f'"{n}"', n.lower()) for n in LAST_NAMES]
+    personas = []
+    for _ in range(count):
+        v = rng.random()
+        first = last = "null"
+        if v < NAMED_SHARE:
+            first, local = rng.choice(first_names)
+            if v < FULL_NAME_SHARE:
+                last, last_low = rng.choice(last_names)
+                local = f"{local}.{last_low}" if v < DOTTED_EMAIL_SHARE else local[0] + last_low
+        else:
+            local = f"{rng.choice(HANDLE_WORDS)}.{rng.choice(HANDLE_WORDS)}"
+        if v < CAPITALIZED_EMAIL_SHARE:
+            local = local.title()
+        domain = rng.choice(DOMAINS)
+        if v > NO_EMAIL_ABOVE:
+            personas.append((first, last, "", ""))
+        else:
+            personas.append((first, last, f'"{local}', f'@{domain}"'))
+    return personas
 
 
 def _event_pool(rng: random.Random, count: int) -> tuple[list[int], list[str]]:
@@ -218,84 +278,49 @@ def _event_pool(rng: random.Random, count: int) -> tuple[list[int], list[str]]:
     return instants, texts
 
 
-def _rows(rng: random.Random, ids: list[str], keys: list[int]) -> list[bytes]:
-    """Generate every customer in one tight loop (locals and tables avoid per-row overhead)."""
+def _rows(rng: random.Random, ids: str, keys: list[int]) -> list[bytes]:
+    """Generate every customer in one tight loop over precomputed tables (speed matters here).
+
+    Event times are pool entries at or before the customer's updated_on, ordered
+    created <= activated <= churned, so every record is internally consistent.
+    """
     r = rng.random
     fmt = format_us
-    pool, pool_text = _event_pool(rng, len(ids))
-    combos = _plan_combos()
-    n_single = len(PLANS)
-    n_pair = len(combos) - n_single
-    statuses = _status_table()
-    names = _NameTables()
-    modulus = 10 ** max(7, len(str(len(ids))) + 1)
+    pool, pool_text = _event_pool(rng, len(keys))
+    profiles = _profiles(rng, 1024)
+    personas = _personas(rng, 4096)
+    n_profiles, n_personas = len(profiles), len(personas)
+    modulus = 10 ** max(7, len(str(len(keys))) + 1)
     num = int(r() * modulus)
     upper = 0  # pool[:upper] holds the instants <= the current (ascending) updated_on
     rows: list[bytes] = []
     append = rows.append
-    for cid, updated in zip(ids, keys, strict=True):
+    for offset, updated in zip(range(0, len(ids), ID_LENGTH), keys, strict=True):
         while pool[upper] <= updated:
             upper += 1
         created = int(r() * upper)
-        status = statuses[int(r() * 100)]
+        status, plans, price, shape = profiles[int(r() * n_profiles)]
         activated = churned = "null"
         mrr = spend = 0
-        if status == "no_history":
-            plans = "[]"
-        else:
-            pick = r()
-            plans, price = combos[
-                int(pick / SINGLE_PLAN_SHARE * n_single)
-                if pick < SINGLE_PLAN_SHARE
-                else n_single + int((pick - SINGLE_PLAN_SHARE) / (1 - SINGLE_PLAN_SHARE) * n_pair)
-            ]
-            if status == "churned_trial":
-                churned = pool_text[created + int((upper - created) * r() * 0.5)]
-            elif status != "trialing":
-                start = created + int((upper - created) * r() * 0.3)
-                activated = pool_text[start]
-                if status == "active":
-                    mrr = price
-                    spend = price * (1 + (updated - pool[start]) // MONTH_US)
-                else:  # churned_voluntary, churned_delinquent
-                    end = start + int((upper - start) * (0.2 + 0.8 * r()))
-                    churned = pool_text[end]
-                    spend = price * (1 + (pool[end] - pool[start]) // MONTH_US)
-        num = (num + 7919) % modulus
-        first, last, email = names.draw(r(), num)
+        if shape == _CHURNED_TRIAL:
+            churned = pool_text[created + int((upper - created) * r() * 0.5)]
+        elif shape != _NO_EVENTS:
+            start = created + int((upper - created) * r() * 0.3)
+            activated = pool_text[start]
+            if shape == _ACTIVE:
+                mrr = price
+                spend = price * (1 + (updated - pool[start]) // MONTH_US)
+            else:
+                end = start + int((upper - start) * (0.2 + 0.8 * r()))
+                churned = pool_text[end]
+                spend = price * (1 + (pool[end] - pool[start]) // MONTH_US)
+        first, last, before, after = personas[int(r() * n_personas)]
+        num = (num + 7919) % modulus  # 7919 is prime, so num never repeats within modulus
+        email = f"{before}{num}{after}" if before else "null"
         append(
-            f'{{"customer_id":"{cid}","email":{email},"first_name":{first},'
-            f'"last_name":{last},"mrr_cents":{mrr},"plans":{plans},"status":"{status}",'
-            f'"created_on":{pool_text[created]},"activated_on":{activated},'
+            f'{{"customer_id":"cus_{ids[offset : offset + ID_LENGTH]}","email":{email},'
+            f'"first_name":{first},"last_name":{last},"mrr_cents":{mrr},"plans":{plans},'
+            f'"status":"{status}","created_on":{pool_text[created]},"activated_on":{activated},'
             f'"churned_on":{churned},"updated_on":"{fmt(updated)}","total_spend_cents":{spend}}}'.encode()
         )
     return rows
-
-
-class _NameTables:
-    """Names and a unique email from one uniform draw (fewer random calls per customer)."""
-
-    def __init__(self) -> None:
-        self.first = [(f'"{n}"', n.lower()) for n in FIRST_NAMES]
-        self.last = [(f'"{n}"', n.lower()) for n in LAST_NAMES]
-
-    def draw(self, v: float, num: int) -> tuple[str, str, str]:
-        """Return JSON for first_name, last_name and email; ``num`` makes the email unique."""
-        first = last = "null"
-        if v < NAMED_SHARE:
-            first, first_low = self.first[int(v * 2e3) % len(self.first)]
-            if v < FULL_NAME_SHARE:
-                last, last_low = self.last[int(v * 2e5) % len(self.last)]
-                local = (
-                    f"{first_low}.{last_low}" if v < DOTTED_EMAIL_SHARE else first_low[0] + last_low
-                )
-            else:
-                local = first_low
-        else:
-            words = HANDLE_WORDS
-            local = f"{words[int(v * 1e3) % len(words)]}.{words[int(v * 1e5) % len(words)]}"
-        if v > NO_EMAIL_ABOVE:
-            return first, last, "null"
-        if v < CAPITALIZED_EMAIL_SHARE:
-            local = local.title()
-        return first, last, f'"{local}{num}@{DOMAINS[int(v * 1e7) % len(DOMAINS)]}"'

@@ -84,8 +84,10 @@ _DAYS = tuple(
 )
 _DAY_COUNT = len(_DAYS)
 _SECONDS_ORIGIN = _DAY_ORIGIN * SECONDS_PER_DAY
-_HMS_Z = tuple(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}Z" for s in range(SECONDS_PER_DAY))
-_HMS_DOT = tuple(f"{hms[:-1]}." for hms in _HMS_Z)
+_HOURS = tuple(f"{h:02d}:" for h in range(24))
+# Minutes and seconds within the hour: small tables stay in the CPU cache.
+_MS_Z = tuple(f"{s // 60:02d}:{s % 60:02d}Z" for s in range(3600))
+_MS_DOT = tuple(f"{s // 60:02d}:{s % 60:02d}." for s in range(3600))
 
 
 def format_us(instant_us: int) -> str:
@@ -97,8 +99,9 @@ def format_us(instant_us: int) -> str:
     seconds, micros = divmod(instant_us, US_PER_SECOND)
     day, second_of_day = divmod(seconds - _SECONDS_ORIGIN, SECONDS_PER_DAY)
     if 0 <= day < _DAY_COUNT:
+        hour, second_of_hour = divmod(second_of_day, 3600)
         if micros:
-            return _DAYS[day] + _HMS_DOT[second_of_day] + "%06dZ" % micros  # noqa: UP031
-        return _DAYS[day] + _HMS_Z[second_of_day]
+            return f"{_DAYS[day]}{_HOURS[hour]}{_MS_DOT[second_of_hour]}{micros:06d}Z"
+        return _DAYS[day] + _HOURS[hour] + _MS_Z[second_of_hour]
     moment = datetime(1970, 1, 1) + timedelta(microseconds=instant_us)  # noqa: DTZ001
     return f"{moment.isoformat(timespec='microseconds' if micros else 'seconds')}Z"
