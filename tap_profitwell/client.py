@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 
 import backoff
 import requests
+from requests.utils import resolve_proxies
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
+from tap_profitwell.output import flush_output
 from tap_profitwell.pages import InvalidCustomerError, UnexpectedBodyError
 from tap_profitwell.progress import SyncCounters
 from tap_profitwell.retries import RetriesExhaustedError, wait_generator
@@ -24,6 +26,7 @@ from tap_profitwell.throttle import PacedAdapter, build_limiter
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
+    from singer_sdk.helpers.types import Context, Record
     from singer_sdk.streams.rest import RequestFunc
 
 _TToken = t.TypeVar("_TToken")
@@ -49,6 +52,33 @@ def api_message(response: requests.Response) -> str:
     else:
         text = str(body.get("message", body)) if isinstance(body, dict) else str(body)
     return " ".join(text.split())[:_MESSAGE_LIMIT]
+
+
+class ProxyCachingSession(requests.Session):
+    """A session that looks up the environment's proxy settings once per scheme and host.
+
+    ``requests`` re-reads every environment variable, several times, for each request to find
+    ``HTTPS_PROXY`` and ``NO_PROXY``; the answer depends only on the scheme and host (and on
+    the environment, which a sync does not change), so it is worked out once for each.
+    """
+
+    def __init__(self) -> None:
+        """An empty cache, on top of a plain session."""
+        super().__init__()
+        self._proxies: dict[tuple[str, str], dict[str, str]] = {}
+
+    @override
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
+        if "proxies" not in kwargs:
+            parts = urlsplit(request.url or "")
+            key = (parts.scheme, parts.netloc)
+            proxies = self._proxies.get(key)
+            if proxies is None:
+                proxies = self._proxies[key] = resolve_proxies(
+                    request, self.proxies, trust_env=self.trust_env
+                )
+            kwargs["proxies"] = dict(proxies)
+        return super().send(request, **kwargs)
 
 
 class ProfitWellStream(RESTStream[_TToken]):
@@ -79,7 +109,7 @@ class ProfitWellStream(RESTStream[_TToken]):
         settings = self.settings
         limiter = build_limiter(settings.rate_limit_requests, settings.rate_limit_window_seconds)
         adapter = PacedAdapter(limiter, self.counters)
-        session = requests.Session()
+        session = ProxyCachingSession()
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
@@ -108,12 +138,22 @@ class ProfitWellStream(RESTStream[_TToken]):
 
         @functools.wraps(func)
         def request(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401
+            flush_output()  # the target gets every record so far while the tap waits
             try:
                 return retrying(*args, **kwargs)
             except _RETRIED_EXCEPTIONS as exc:
                 raise RetriesExhaustedError(self._giveup_message(args[0], exc)) from None
 
         return request
+
+    @override
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> t.Iterable[Context | None]:
+        """No context per record when no child stream would read it (the SDK builds one)."""
+        if not self.child_streams:
+            return ()
+        return super().generate_child_contexts(record, context)
 
     def _remember_giveup(self, details: Details) -> None:
         self._giveup = details

@@ -8,9 +8,18 @@ record would lose a customer silently, and a bookmark past it would never come b
 
 from __future__ import annotations
 
+import functools
+import math
 import typing as t
 
+import msgspec.json
+
 from tap_profitwell.timestamps import canonical_timestamp
+
+if t.TYPE_CHECKING:
+    import logging
+
+    import requests
 
 
 class UnexpectedBodyError(ValueError):
@@ -29,6 +38,21 @@ def describe_json(payload: object) -> str:
     return f"a JSON {type(payload).__name__}"
 
 
+def decode_json(response: requests.Response) -> tuple[object, bool]:
+    """The body's JSON, and whether it came from the strict decoder.
+
+    msgspec decodes several times faster than ``response.json()`` and refuses what JSON does
+    not allow (``NaN``, lone surrogates, numbers beyond a float), so its values are always
+    finite. Whatever it refuses goes to ``response.json()``, which decides as before: it
+    either accepts the body (then ``strict`` is False and values may be non-finite) or raises
+    the same ``ValueError`` as before.
+    """
+    try:
+        return msgspec.json.decode(response.content), True
+    except msgspec.DecodeError:
+        return response.json(), False
+
+
 def normalize_page(payload: object) -> list[dict[str, t.Any]]:
     """Validate a search page and rewrite each ``updated_on`` in canonical form, in place.
 
@@ -45,8 +69,18 @@ def normalize_page(payload: object) -> list[dict[str, t.Any]]:
         if not isinstance(record, dict):
             msg = f"item {position} of the page is {describe_json(record)}, not a customer"
             raise UnexpectedBodyError(msg)
-        customer_id = _customer_id(record, position)
-        updated_on = _updated_on(record, customer_id)
+        # The usual case inline (a string id and a parseable string timestamp): a page is
+        # 250 customers, and the helpers below are for the errors and the unusual shapes.
+        customer_id = record.get("customer_id")
+        if type(customer_id) is not str or not customer_id:
+            customer_id = _customer_id(record, position)
+        raw = record.get("updated_on")
+        try:
+            updated_on = canonical_timestamp(raw) if type(raw) is str else None
+        except ValueError:
+            updated_on = None
+        if updated_on is None:
+            updated_on = _updated_on(record, customer_id)  # raises, naming the customer
         if updated_on < previous:
             msg = (
                 f"customers out of updated_on order: {customer_id!r} ({updated_on}) "
@@ -91,3 +125,50 @@ def _updated_on(record: dict[str, t.Any], customer_id: str) -> str:
     except ValueError:
         msg = f"customer {customer_id!r} has an updated_on that is not a date-time: {raw!r}"
         raise InvalidCustomerError(msg) from None
+
+
+def conform_records(  # noqa: PLR0913 - the schema's facts and the logging target
+    records: list[dict[str, t.Any]],
+    properties: frozenset[str],
+    arrays: frozenset[str],
+    *,
+    finite: bool,
+    stream_name: str,
+    logger: logging.Logger,
+) -> None:
+    """Do, in place and per page, what the SDK's type conformance would do record by record.
+
+    For the customers schema (flat: strings, integers, date-times, one array of strings) the
+    SDK's conformance only drops properties the schema lacks, warning once per set of names,
+    and turns non-finite numbers into null. Here the first is one set comparison per record
+    and the second is needed only when the lenient decoder was used (``finite`` False).
+    """
+    for record in records:
+        if not record.keys() <= properties:
+            unknown = tuple(key for key in record if key not in properties)
+            for key in unknown:
+                del record[key]
+            _warn_unmapped(stream_name, unknown, logger)
+        if not finite:
+            _null_non_finite(record, arrays)
+
+
+def _null_non_finite(record: dict[str, t.Any], arrays: frozenset[str]) -> None:
+    for key, value in record.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            record[key] = None
+        elif key in arrays and isinstance(value, list):
+            record[key] = [
+                None if isinstance(item, float) and not math.isfinite(item) else item
+                for item in value
+            ]
+
+
+@functools.cache
+def _warn_unmapped(stream_name: str, names: tuple[str, ...], logger: logging.Logger) -> None:
+    """The SDK's warning for properties outside the schema, once per stream and set of names."""
+    logger.warning(
+        "Properties %s were present in the '%s' stream but not found in catalog schema. Ignoring.",
+        names,
+        stream_name,
+    )

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import quote
 
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_profitwell.client import ProfitWellStream
-from tap_profitwell.pages import normalize_customer, normalize_page
+from tap_profitwell.pages import conform_records, decode_json, normalize_customer, normalize_page
 from tap_profitwell.paginator import CustomerIdPaginator, CustomerPaginator, PageToken
 from tap_profitwell.progress import ProgressReporter
 from tap_profitwell.schema import CUSTOMER_SCHEMA
@@ -26,6 +28,15 @@ class InvalidStateError(ValueError):
     """The incoming state's bookmark is not a date-time."""
 
 
+#: The parts of a property's schema that the SDK's type conformance looks at.
+_CONFORMANCE_KEYS = ("type", "items", "properties", "anyOf", "prefixItems", "additionalProperties")
+
+
+def conformance_shape(schema: dict[str, t.Any]) -> dict[str, t.Any]:
+    """What of a property's schema decides how the SDK conforms its values."""
+    return {key: schema[key] for key in _CONFORMANCE_KEYS if key in schema}
+
+
 class CustomersStream(ProfitWellStream[PageToken]):
     """Every customer, oldest ``updated_on`` first, resumable from the last bookmark."""
 
@@ -37,7 +48,41 @@ class CustomersStream(ProfitWellStream[PageToken]):
     schema = CUSTOMER_SCHEMA
 
     _paginator: CustomerPaginator
-    _page: tuple[requests.Response, list[dict[str, t.Any]]] | None = None
+    _page: tuple[requests.Response, list[dict[str, t.Any]], bool] | None = None
+
+    @cached_property
+    def own_conformance(self) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The properties and array properties, when the tap conforms records itself.
+
+        It does whenever the effective schema conforms like the tap's own (a catalog may
+        deselect properties or reword them, not retype them): then ``conform_records`` does per
+        page what the SDK does per record, for a fraction of the CPU. Any other schema keeps
+        the SDK's conformance.
+        """
+        schema = self.effective_schema
+        properties: dict[str, t.Any] = schema.get("properties") or {}
+        own = CUSTOMER_SCHEMA["properties"]
+        if schema.get("additionalProperties") or any(
+            name not in own or conformance_shape(value) != conformance_shape(own[name])
+            for name, value in properties.items()
+        ):
+            return None
+        arrays = frozenset(name for name, value in properties.items() if "items" in value)
+        return frozenset(properties), arrays
+
+    @override
+    @property
+    def TYPE_CONFORMANCE_LEVEL(self) -> TypeConformanceLevel:  # type: ignore[override]
+        """None when the tap conforms records itself (see ``own_conformance``)."""
+        if self.own_conformance is None:
+            return TypeConformanceLevel.RECURSIVE
+        return TypeConformanceLevel.NONE
+
+    def conform(self, records: list[dict[str, t.Any]], *, finite: bool) -> None:
+        """Conform a page's records in place, when the SDK is not doing it."""
+        own = self.own_conformance
+        if own is not None:
+            conform_records(records, *own, finite=finite, stream_name=self.name, logger=self.logger)
 
     @override
     def get_new_paginator(self) -> CustomerPaginator:
@@ -87,16 +132,18 @@ class CustomersStream(ProfitWellStream[PageToken]):
 
     @override
     def accept_body(self, response: requests.Response) -> None:
-        self._page = (response, normalize_page(response.json()))
+        payload, strict = decode_json(response)
+        self._page = (response, normalize_page(payload), strict)
 
     @override
     def parse_response(self, response: requests.Response) -> list[dict[str, t.Any]]:
         if self._page is None or self._page[0] is not response:
             self.accept_body(response)
         assert self._page is not None  # noqa: S101 - set just above
-        _, records = self._page
+        _, records, strict = self._page
         self._page = None
         fresh = self._paginator.select(records)
+        self.conform(fresh, finite=strict)
         self.counters.emitted += len(fresh)
         self._progress.page_done(fresh[-1]["updated_on"] if fresh else None)
         return fresh
@@ -135,7 +182,8 @@ class CustomersByIdStream(CustomersStream):
 
     @override
     def accept_body(self, response: requests.Response) -> None:
-        self._page = (response, [normalize_customer(response.json())])
+        payload, strict = decode_json(response)
+        self._page = (response, [normalize_customer(payload)], strict)
 
     @override
     def parse_response(self, response: requests.Response) -> list[dict[str, t.Any]]:
@@ -145,8 +193,9 @@ class CustomersByIdStream(CustomersStream):
         if self._page is None or self._page[0] is not response:
             self.accept_body(response)
         assert self._page is not None  # noqa: S101 - set just above
-        records = self._page[1]
+        _, records, strict = self._page
         self._page = None
+        self.conform(records, finite=strict)
         self.counters.emitted += len(records)
         return records
 
