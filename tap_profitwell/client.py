@@ -17,7 +17,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
-from tap_profitwell.output import flush_output
+from tap_profitwell.output import SingerOutput
 from tap_profitwell.pages import InvalidCustomerError, UnexpectedBodyError
 from tap_profitwell.progress import SyncCounters
 from tap_profitwell.retries import RetriesExhaustedError, wait_generator
@@ -41,6 +41,10 @@ _RETRIED_EXCEPTIONS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+
+
+def _nothing() -> None:
+    """What a writer that does not batch needs before a request."""
 
 
 def api_message(response: requests.Response) -> str:
@@ -135,6 +139,9 @@ class ProfitWellStream(RESTStream[_TToken]):
             jitter=None,
             logger=None,
         )(func)
+
+        writer = self._tap.message_writer
+        flush_output = writer.flush if isinstance(writer, SingerOutput) else _nothing
 
         @functools.wraps(func)
         def request(*args: t.Any, **kwargs: t.Any) -> requests.Response:  # noqa: ANN401

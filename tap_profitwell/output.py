@@ -3,10 +3,10 @@ r"""Singer messages to stdout: msgspec-encoded, RECORD lines batched, flushed at
 The SDK's default writer encodes each message with simplejson and flushes stdout after every
 one: a system call per customer (and with ``PYTHONUNBUFFERED`` set, stdout has no buffer at
 all). This writer encodes with msgspec and collects RECORD lines in its own buffer, written
-out every 64 KiB; any other message (SCHEMA, STATE, ...) writes out everything before it, and
-the stream calls :func:`flush_output` before each request, so a target never waits for records
-the tap already has while the tap waits on the network. Lines still pending at exit are written
-by an ``atexit`` hook.
+out every 64 KiB; any other message (SCHEMA, STATE, ...) writes out everything before it, the
+stream calls :meth:`SingerOutput.flush` before each request, so a target never waits for
+records the tap already has while the tap waits on the network, and the tap flushes once more
+when a sync ends, however it ends.
 
 What is emitted is the same JSON: the same keys in the same order, ``time_extracted`` in the
 SDK's ``isoformat`` form, unknown types as ``str``. Only the bytes differ where JSON allows it
@@ -15,7 +15,6 @@ SDK's ``isoformat`` form, unknown types as ``str``. Only the bytes differ where 
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import sys
 import typing as t
@@ -40,22 +39,52 @@ def _default(value: object) -> str:
 _ENCODER = msgspec.json.Encoder(enc_hook=_default, decimal_format="number")
 #: How a line whose last value is a UTC date-time encoded by msgspec must end instead.
 _UTC_SUFFIX = b'+00:00"}\n'
-#: RECORD lines not yet written to stdout (one per process, like stdout itself).
-_pending = bytearray()
 
 
-def flush_output() -> None:
-    """Write every pending line to stdout and flush it, so its reader has all of them."""
-    stdout = sys.stdout
-    stdout.flush()  # anything printed as text goes first
-    if _pending:
-        buffer = getattr(stdout, "buffer", None)
-        if buffer is None:  # a text-only stream (tests capturing stdout)
-            stdout.write(_pending.decode())
-        else:
-            _write_all(buffer, _pending)
-        del _pending[:]
-    stdout.flush()
+class SingerOutput(GenericSingerWriter[bytes, "Message"]):
+    """Writes Singer messages as JSON lines; RECORD lines are batched until the next pause."""
+
+    def __init__(self) -> None:
+        """An empty buffer of RECORD lines not yet written to stdout."""
+        self._pending = bytearray()
+
+    def flush(self) -> None:
+        """Write every pending line to stdout and flush it, so its reader has all of them."""
+        stdout = sys.stdout
+        stdout.flush()  # anything printed as text goes first
+        pending = self._pending
+        if pending:
+            buffer = getattr(stdout, "buffer", None)
+            if buffer is None:  # a text-only stream (tests capturing stdout)
+                stdout.write(pending.decode())
+            else:
+                _write_all(buffer, pending)
+            del pending[:]
+        stdout.flush()
+
+    @override
+    def serialize_message(self, message: Message) -> bytes:
+        return _ENCODER.encode(_payload(message)) + b"\n"
+
+    @override
+    def write_message(self, message: Message) -> None:
+        pending = self._pending
+        if type(message) is RecordMessage:
+            extracted = message.time_extracted
+            if extracted is not None and extracted.tzinfo is dt.timezone.utc:
+                # msgspec writes a UTC date-time as isoformat does, but with "Z" for "+00:00";
+                # letting it encode the datetime and fixing the last bytes is ~5x cheaper.
+                _ENCODER.encode_into(_record_payload(message, extracted), pending, -1)
+                pending[-3:] = _UTC_SUFFIX  # time_extracted is the last key
+            else:
+                _ENCODER.encode_into(_record_payload(message), pending, -1)
+                pending.append(0x0A)  # newline
+            if len(pending) >= BATCH_BYTES:
+                self.flush()
+            return
+        _ENCODER.encode_into(_payload(message), pending, -1)
+        pending.append(0x0A)
+        self.flush()
 
 
 def _write_all(buffer: t.BinaryIO, data: bytearray) -> None:
@@ -64,37 +93,6 @@ def _write_all(buffer: t.BinaryIO, data: bytearray) -> None:
         done = 0
         while done < len(view):
             done += buffer.write(view[done:]) or 0
-
-
-atexit.register(flush_output)
-
-
-class SingerOutput(GenericSingerWriter[bytes, "Message"]):
-    """Writes Singer messages as JSON lines; RECORD lines are batched until the next pause."""
-
-    @override
-    def serialize_message(self, message: Message) -> bytes:
-        return _ENCODER.encode(_payload(message)) + b"\n"
-
-    @override
-    def write_message(self, message: Message) -> None:
-        if type(message) is RecordMessage:
-            extracted = message.time_extracted
-            if extracted is not None and extracted.tzinfo is dt.timezone.utc:
-                # msgspec writes a UTC date-time as isoformat does, but with "Z" for "+00:00";
-                # letting it encode the datetime and fixing the last bytes is ~5x cheaper.
-                payload = _record_payload(message, extracted)
-                _ENCODER.encode_into(payload, _pending, -1)
-                _pending[-3:] = _UTC_SUFFIX  # time_extracted is the last key
-            else:
-                _ENCODER.encode_into(_record_payload(message), _pending, -1)
-                _pending.append(0x0A)  # newline
-            if len(_pending) >= BATCH_BYTES:
-                flush_output()
-            return
-        _ENCODER.encode_into(_payload(message), _pending, -1)
-        _pending.append(0x0A)
-        flush_output()
 
 
 def _record_payload(

@@ -74,9 +74,23 @@ class TapProfitWell(Tap):
             self.state_writer.write_state(self.state)
             raise
         finally:
+            self.flush_output()
             for stream in self.streams.values():
                 if isinstance(stream, ProfitWellStream) and stream.selected:
                     self.logger.info(stream.counters.summary(stream.name))
+
+    @override
+    def run_connection_test(self) -> bool:
+        """The SDK's test sync, then every record it read out to stdout."""
+        try:
+            return super().run_connection_test()
+        finally:
+            self.flush_output()
+
+    def flush_output(self) -> None:
+        """Write out the RECORD lines the message writer still holds (see ``output``)."""
+        if isinstance(self.message_writer, SingerOutput):
+            self.message_writer.flush()
 
     @override
     @classmethod
