@@ -19,6 +19,9 @@ from tap_profitwell.timestamps import format_timestamp, parse_user_datetime
 DEFAULT_API_URL = "https://api.profitwell.com"
 MAX_PER_PAGE = 250
 
+#: The characters a token may have: printable ASCII, no spaces.
+_TOKEN_FIRST, _TOKEN_LAST = "!", "~"
+
 _DATE_TYPES = th.CustomType({"type": ["string", "integer", "number"]})
 
 CONFIG_SCHEMA = th.PropertiesList(
@@ -171,19 +174,48 @@ def _seconds(config: t.Mapping[str, t.Any], key: str, default: float) -> float:
     return float(value)
 
 
-def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
-    """Check the rules the schema cannot express and return typed settings.
+def _check_token(token: object) -> None:
+    """A token the Authorization header can carry as it is; the token itself is never shown.
 
-    Raises:
-        ConfigValidationError: naming the first setting that breaks a rule.
+    ProfitWell's tokens are printable ASCII. Anything else (most often a trailing newline from
+    a secrets file) cannot go into an HTTP header, and the HTTP library's error would quote it.
     """
-    if not str(config.get("api_token") or "").strip():
+    if not isinstance(token, str) or not token.strip():
         _fail("api_token", "it is required and must not be empty")
+    if not all(_TOKEN_FIRST <= char <= _TOKEN_LAST for char in token):
+        _fail(
+            "api_token",
+            "it contains a space, a line break or a non-ASCII character (a trailing newline "
+            "from a secrets file?); the token itself is not shown",
+        )
+
+
+def _check_api_url(config: t.Mapping[str, t.Any]) -> str:
     api_url = str(config.get("api_url") or DEFAULT_API_URL).rstrip("/")
     parts = urlsplit(api_url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         _fail("api_url", f"{api_url!r} is not an http(s) URL")
-    per_page = config.get("per_page", MAX_PER_PAGE)
+    if parts.query or parts.fragment or "?" in api_url or "#" in api_url:
+        _fail("api_url", f"{api_url!r} has a query or fragment; give the base URL only")
+    if parts.username or parts.password:
+        _fail("api_url", "it must not carry a user name or password")
+    return api_url
+
+
+def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
+    """Check the rules the schema cannot express and return typed settings.
+
+    An optional setting given as null means "not set" (its default applies), as Meltano and
+    Airbyte forms may send it.
+
+    Raises:
+        ConfigValidationError: naming the first setting that breaks a rule.
+    """
+    _check_token(config.get("api_token"))
+    api_url = _check_api_url(config)
+    per_page = config.get("per_page")
+    if per_page is None:
+        per_page = MAX_PER_PAGE
     if isinstance(per_page, bool) or not isinstance(per_page, int):
         _fail("per_page", f"{per_page!r} is not a whole number")
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -195,6 +227,7 @@ def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
     ids = tuple(config.get("customer_ids") or ())
     if any(not isinstance(i, str) or not i for i in ids):
         _fail("customer_ids", "every id must be a non-empty string")
+    ids = tuple(dict.fromkeys(ids))  # each customer once, in the order asked
     return Settings(
         api_url=api_url,
         per_page=per_page,

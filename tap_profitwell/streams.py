@@ -94,8 +94,21 @@ class CustomersStream(ProfitWellStream[PageToken]):
         self._progress = ProgressReporter(self.logger, self.counters, range_end=range_end)
         return self._paginator
 
+    @override
+    @property
+    def replication_method(self) -> str:
+        """Incremental, but a search filtered by ``email`` is a lookup (see ``starting_value``)."""
+        return "FULL_TABLE" if self.settings.email else super().replication_method
+
     def starting_value(self) -> str | None:
-        """The bookmark, or ``start_date`` when newer or alone, as a canonical timestamp."""
+        """The bookmark, or ``start_date`` when newer or alone, as a canonical timestamp.
+
+        A search filtered by ``email`` starts at ``start_date`` and leaves the bookmark as it
+        found it: moving it to that one customer's ``updated_on`` would make the next, unfiltered
+        run skip everyone else updated before then.
+        """
+        if self.settings.email:
+            return self.settings.start_date
         value = self.get_starting_replication_key_value(None)
         if value is None or value == "":
             return None
@@ -161,9 +174,31 @@ class CustomersByIdStream(CustomersStream):
     def replication_method(self) -> str:
         return "FULL_TABLE"
 
+    @cached_property
+    def requestable_ids(self) -> tuple[str, ...]:
+        """The ids to fetch: all but those made only of dots, which no URL can carry.
+
+        ``requests`` turns ``%2E`` back into ``.``, and servers read a path segment of dots as
+        "this" or "the parent" directory, so such an id would fetch another resource.
+        """
+        ids = self.settings.customer_ids
+        unusable = [i for i in ids if set(i) == {"."}]
+        for customer_id in unusable:
+            self.logger.warning(
+                "Customer id %r skipped: a URL path segment made only of dots "
+                "would address another resource",
+                customer_id,
+            )
+        return tuple(i for i in ids if i not in unusable)
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        if self.requestable_ids:
+            yield from super().get_records(context)
+
     @override
     def get_new_paginator(self) -> CustomerIdPaginator:  # type: ignore[override]
-        return CustomerIdPaginator(len(self.settings.customer_ids))
+        return CustomerIdPaginator(len(self.requestable_ids))
 
     @override
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
@@ -172,7 +207,7 @@ class CustomersByIdStream(CustomersStream):
     @override
     def get_http_request(self, *, page: PageContext) -> HTTPRequest:
         request = super().get_http_request(page=page)
-        customer_id = self.settings.customer_ids[t.cast("int", page.next_page_token) - 1]
+        customer_id = self.requestable_ids[t.cast("int", page.next_page_token) - 1]
         request.url = f"{self.url_base}/v2/customers/{path_segment(customer_id)}/"
         return request
 
@@ -201,10 +236,5 @@ class CustomersByIdStream(CustomersStream):
 
 
 def path_segment(value: str) -> str:
-    """Percent-encode ``value`` as exactly one path segment.
-
-    Slashes, ``?`` and ``#`` are encoded, and an id made only of dots is encoded too, since
-    ``.`` and ``..`` would otherwise be read as "this" and "the parent" directory.
-    """
-    encoded = quote(value, safe="")
-    return encoded.replace(".", "%2E") if set(value) == {"."} else encoded
+    """Percent-encode ``value`` as exactly one path segment (slashes, ``?`` and ``#`` too)."""
+    return quote(value, safe="")

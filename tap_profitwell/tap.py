@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import io
+import json
 import sys
 import typing as t
 
@@ -59,6 +61,11 @@ class TapProfitWell(Tap):
 
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:
+        state = unwrapped_state(state)
+        if state.get("bookmarks"):
+            check_bookmarks(state, {s.name: s.replication_key for s in self.streams.values()})
+            for name in unknown_streams(state, self.streams):
+                self.logger.warning("The state's bookmark for unknown stream %r is ignored.", name)
         super().load_state(with_canonical_bookmarks(state))
 
     @override
@@ -71,7 +78,7 @@ class TapProfitWell(Tap):
         try:
             super().sync_all()
         except Exception:
-            self.state_writer.write_state(self.state)
+            self.state_writer.write_state(resumable_state(self.state))
             raise
         finally:
             self.flush_output()
@@ -97,17 +104,96 @@ class TapProfitWell(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run the CLI; a failure the tap can explain ends as one error line and exit code 1."""
         try:
+            if kwargs.get("state") is not None:
+                kwargs["state"] = checked_state_file(kwargs["state"])
             super().invoke(*args, **kwargs)
         except EXPLAINED_ERRORS as exc:
             cls.logger.error("tap-profitwell stopped: %s", exc)  # noqa: TRY400 - no traceback
             sys.exit(1)
 
 
+def checked_state_file(file: t.IO[str]) -> t.IO[str]:
+    """The ``--state`` file, once it is known to hold a JSON object.
+
+    Raises:
+        InvalidStateError: naming the file and what is wrong with it.
+    """
+    name = getattr(file, "name", "--state")
+    text = file.read()
+    try:
+        state = json.loads(text) if text.strip() else {}
+    except ValueError as exc:
+        msg = f"The state file {name} is not JSON: {exc}"
+        raise InvalidStateError(msg) from None
+    if not isinstance(state, dict):
+        msg = f"The state file {name} holds a JSON {type(state).__name__}, not an object"
+        raise InvalidStateError(msg)
+    return io.StringIO(text if text.strip() else "{}")
+
+
+def unwrapped_state(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The state itself, also when given as a whole STATE message (a target's last line)."""
+    if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
+        return t.cast("dict[str, t.Any]", state["value"])
+    return state
+
+
+def _stream_bookmarks(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    bookmarks = state.get("bookmarks")
+    return bookmarks if isinstance(bookmarks, dict) else {}
+
+
+def check_bookmarks(state: dict[str, t.Any], replication_keys: dict[str, str | None]) -> None:
+    """Refuse a bookmark on another field: its value says nothing about ``updated_on``.
+
+    Raises:
+        InvalidStateError: naming the stream and the two fields.
+    """
+    if not isinstance(state.get("bookmarks"), dict):
+        msg = "The state's bookmarks must be a JSON object of stream names to bookmarks"
+        raise InvalidStateError(msg)
+    for name, bookmark in _stream_bookmarks(state).items():
+        if not isinstance(bookmark, dict):
+            msg = f"The state's bookmark for {name} is not a JSON object"
+            raise InvalidStateError(msg)
+        key = bookmark.get("replication_key")
+        expected = replication_keys.get(name)
+        if key is not None and expected is not None and key != expected:
+            msg = (
+                f"The state's bookmark for {name} is on {key!r}, but the stream's replication "
+                f"key is {expected!r}: remove that bookmark to start from start_date."
+            )
+            raise InvalidStateError(msg)
+
+
+def unknown_streams(state: dict[str, t.Any], streams: t.Mapping[str, Stream]) -> list[str]:
+    """Streams the state has bookmarks for that this tap does not have (a typo, most often)."""
+    return [name for name in _stream_bookmarks(state) if name not in streams]
+
+
+#: What the SDK keeps in a stream's state while it syncs, and drops when it finishes.
+_SYNC_ONLY_KEYS = ("replication_key_signpost", "starting_replication_value")
+
+
+def resumable_state(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The state to resume from after a failure: the bookmarks as a finished sync writes them.
+
+    Records go out in ``updated_on`` order, so the bookmark so far is where the next run
+    starts; the SDK's in-sync markers are left out, as its own finish does.
+    """
+    clean = copy.deepcopy(state)
+    for bookmark in _stream_bookmarks(clean).values():
+        if isinstance(bookmark, dict):
+            for key in _SYNC_ONLY_KEYS:
+                bookmark.pop(key, None)
+    return clean
+
+
 def redacted(exc: ConfigValidationError, secret: object) -> ConfigValidationError:
     """The same error with every appearance of the secret replaced by asterisks."""
     if secret is None or secret == "":
         return exc
-    needles = {str(secret), repr(secret)}
+    needles = {str(secret), repr(secret), repr(str(secret))[1:-1]}
 
     def scrub(text: str) -> str:
         for needle in needles:

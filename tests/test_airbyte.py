@@ -249,7 +249,14 @@ def test_read_full_then_incremental(
 
 @pytest.mark.parametrize(
     "shape",
-    ["per-stream message", "legacy bookmarks", "legacy stream map", "legacy message", "cursor"],
+    [
+        "per-stream message",
+        "legacy bookmarks",
+        "legacy stream map",
+        "legacy message",
+        "cursor",
+        "bare cursor",
+    ],
 )
 def test_read_accepts_legacy_and_hand_written_states(
     tmp_path: Path, sandbox: Sandbox, config: dict, stream: dict, shape: str
@@ -267,6 +274,7 @@ def test_read_accepts_legacy_and_hand_written_states(
         "cursor": [
             {"type": "STREAM", "stream": {**descriptor, "stream_state": {"updated_on": middle}}}
         ],
+        "bare cursor": {"updated_on": middle},
     }[shape]
     run = source(tmp_path, "read", config, catalog=configured_catalog(stream), state=state)
     assert run.returncode == 0, run.stdout[-2000:]
@@ -325,6 +333,8 @@ def test_sync_failure_is_a_trace_error(tmp_path: Path, stream: dict) -> None:
         ("closed port", "Could not connect"),
         ("wrong path", "check the api_url setting"),
         ("empty token", "api_token"),
+        ("token with a newline", "a line break"),
+        ("per_page 0", "per_page"),
     ],
 )
 def test_config_mistake_fails_check_and_read(
@@ -338,6 +348,10 @@ def test_config_mistake_fails_check_and_read(
         config["api_url"] = "http://127.0.0.1:9"
     elif mistake == "wrong path":
         config["api_url"] = sandbox.url + "/nothing-here"
+    elif mistake == "token with a newline":  # as read from a secrets file
+        config["api_token"] = secret + "\n"
+    elif mistake == "per_page 0":  # check reads with per_page 1: the setting must still count
+        config["per_page"] = 0
     else:
         config["api_token"] = ""
 
@@ -360,6 +374,7 @@ def test_config_mistake_fails_check_and_read(
         for text in (run.stdout, run.stderr):
             assert secret not in text
             assert TOKEN not in text
+            assert "DO-NOT-PRINT" not in text
 
 
 def test_unreadable_inputs_are_config_errors(tmp_path: Path, config: dict) -> None:
@@ -384,6 +399,8 @@ def test_redactor_masks_secrets_in_free_text_only() -> None:
     assert message.log.message == f"bad {MASK}"
     assert message.log.stack_trace == f"at {MASK}"
     assert "stack_trace" not in to_json(redact.message(log_message(Level.INFO, "s3cret")))
+    quoted = Redactor({"api_token": "s3cret\n"})(r"Invalid header value b's3cret\n'")
+    assert quoted == f"Invalid header value b'{MASK}'"
 
 
 def test_singer_state_shapes() -> None:
@@ -404,6 +421,11 @@ def test_singer_state_shapes() -> None:
         singer_state([{"type": "STREAM"}])
     with pytest.raises(StateError):
         singer_state("nonsense")
+    cursor = {"updated_on": "2026-01-01T00:00:00Z"}
+    expected = {"replication_key": "updated_on", "replication_key_value": cursor["updated_on"]}
+    assert singer_state(cursor, cursors={"customers": "updated_on"}) == {
+        "bookmarks": {"customers": expected}
+    }
 
 
 def test_configured_catalog_model_round_trip(stream: dict) -> None:

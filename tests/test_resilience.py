@@ -75,6 +75,11 @@ def test_giving_up_exits_non_zero_and_the_state_lets_a_rerun_finish(sandbox, tmp
     assert "Gave up on /v2/customers/ after 3 tries" in errors[0]
     assert "HTTP 503" in errors[0]
     assert run.bookmark == run.records[-1]["updated_on"]
+    # The state a failed run leaves is the plain bookmark, as a finished run writes it.
+    assert run.final_state["bookmarks"]["customers"] == {
+        "replication_key": "updated_on",
+        "replication_key_value": run.records[-1]["updated_on"],
+    }
 
     healthy = sandbox(customers=CUSTOMERS, seed=14)  # same data, API back up
     rerun = run_tap(tmp_path, tap_config(healthy, per_page=PER_PAGE), state=run.final_state)

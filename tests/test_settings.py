@@ -132,3 +132,28 @@ def test_canonical_forms_sort_by_time_where_raw_strings_do_not() -> None:
 def test_bad_api_timestamps_raise(bad: str) -> None:
     with pytest.raises(ValueError, match=r"."):
         canonical_timestamp(bad)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["tok-CANARY-1\n", "tok-CANARY-1\r\nX-Evil: 1", "t\u00f6k-CANARY-1", " tok-CANARY-1", "a b"],
+)
+def test_a_token_no_header_can_carry_is_refused_without_showing_it(token: str) -> None:
+    with pytest.raises(ConfigValidationError, match=r"^Invalid setting api_token: ") as caught:
+        resolve(api_token=token)
+    assert "CANARY" not in str(caught.value)
+    assert "line break" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:1?x=1", "http://127.0.0.1:1/#top", "http://me:pw@127.0.0.1:1"]
+)
+def test_api_url_is_a_base_url_only(url: str) -> None:
+    with pytest.raises(ConfigValidationError, match=r"^Invalid setting api_url: "):
+        resolve(api_url=url)
+
+
+def test_null_means_not_set_and_ids_are_asked_once() -> None:
+    settings = resolve(per_page=None, customer_ids=["b", "a", "b"])
+    assert settings.per_page == 250
+    assert settings.customer_ids == ("b", "a")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import as_emitted, run_tap, tap_config
+
+
+def bookmark_on(key: str, value: str) -> dict[str, str]:
+    return {"replication_key": key, "replication_key_value": value}
 
 
 def newest(customers: list[dict]) -> str:
@@ -136,12 +142,15 @@ def test_customer_ids_fetch_exactly_those_with_the_id_encoded(sandbox, tmp_path:
             }
         }
     }
-    config = tap_config(box, customer_ids=["a/../b?x=1", "cus_missing", known["customer_id"]])
-    run = run_tap(tmp_path, config, state=state)
+    ids = ["a/../b?x=1", "..", "cus_missing", known["customer_id"], "a/../b?x=1"]
+    run = run_tap(tmp_path, tap_config(box, customer_ids=ids), state=state)
     assert run.returncode == 0, run.stderr
-    assert run.records == [as_emitted(awkward), as_emitted(known)]
+    assert run.records == [as_emitted(awkward), as_emitted(known)]  # each once, in order
     assert "Customer not found (HTTP 404)" in run.stderr
     assert "cus_missing" in run.stderr
+    # ".." cannot be a URL path segment (it would address /v2/): skipped, never requested.
+    assert "Customer id '..' skipped" in run.stderr
+    assert box.stats["requests"] == 3
     # A lookup by id does not move the search bookmark.
     assert run.bookmark == "2024-01-01T00:00:00.000000Z"
 
@@ -183,3 +192,76 @@ def test_an_api_ignoring_sub_second_start_dates_still_gives_each_customer_once(
     run = run_tap(tmp_path, tap_config(box, per_page=50))
     assert run.returncode == 0, run.stderr
     assert sorted(run.ids) == sorted(c["customer_id"] for c in box.snapshot())
+
+
+def test_an_email_search_leaves_the_bookmark_for_the_next_full_run(sandbox, tmp_path: Path):
+    box = sandbox(customers=600, seed=12)
+    first = run_tap(tmp_path, tap_config(box))
+    assert first.returncode == 0, first.stderr
+    changed = box.mutate(5)
+    by_id = {c["customer_id"]: c for c in box.snapshot()}
+    email = next(by_id[i]["email"] for i in reversed(changed) if by_id[i]["email"])
+    having_email = {i for i, c in by_id.items() if c["email"] == email}
+
+    lookup = run_tap(tmp_path, tap_config(box, email=email), state=first.final_state)
+    assert lookup.returncode == 0, lookup.stderr
+    assert set(lookup.ids) == having_email  # from the start: every customer with that email
+    assert lookup.bookmark == first.bookmark  # not moved to that customer's updated_on
+
+    rerun = run_tap(tmp_path, tap_config(box), state=lookup.final_state)
+    assert rerun.returncode == 0, rerun.stderr
+    assert set(changed) <= set(rerun.ids)  # no changed customer skipped
+
+
+def test_a_whole_state_message_works_as_the_state(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=300, seed=13)
+    first = run_tap(tmp_path, tap_config(box))
+    assert first.returncode == 0, first.stderr
+    message = {"type": "STATE", "value": first.final_state}  # a target's last line, as is
+    rerun = run_tap(tmp_path, tap_config(box), state=message)
+    assert rerun.returncode == 0, rerun.stderr
+    at_bookmark = {
+        c["customer_id"] for c in box.snapshot() if as_emitted(c)["updated_on"] == first.bookmark
+    }
+    assert set(rerun.ids) == at_bookmark
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("not json", "is not JSON"),
+        ("[1, 2]", "holds a JSON list, not an object"),
+        ('{"bookmarks": {"customers": "x"}}', "bookmark for customers is not a JSON object"),
+        (
+            json.dumps({"bookmarks": {"customers": bookmark_on("created_on", "2099-01-01")}}),
+            "is on 'created_on', but the stream's replication key is 'updated_on'",
+        ),
+        (
+            json.dumps({"bookmarks": {"customers": bookmark_on("updated_on", "soon")}}),
+            "bookmark for customers is not a date-time",
+        ),
+    ],
+)
+def test_a_bad_state_stops_with_one_line_before_any_request(
+    sandbox, tmp_path: Path, content: str, says: str
+) -> None:
+    box = sandbox(customers=10)
+    state_file = tmp_path / "bad-state.json"
+    state_file.write_text(content)
+    run = run_tap(tmp_path, tap_config(box), args=["--state", str(state_file)])
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "tap-profitwell stopped" in line]
+    assert len(errors) == 1, run.stderr
+    assert says in errors[0]
+    assert "Traceback" not in run.stderr
+    assert run.records == []
+    assert box.stats["requests"] == 0
+
+
+def test_a_bookmark_for_an_unknown_stream_is_named_in_a_warning(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=40, seed=15)
+    typo = {"bookmarks": {"customer": {"replication_key_value": "2099-01-01T00:00:00Z"}}}
+    run = run_tap(tmp_path, tap_config(box), state=typo)
+    assert run.returncode == 0, run.stderr
+    assert "bookmark for unknown stream 'customer' is ignored" in run.stderr
+    assert len(run.ids) == 40

@@ -34,6 +34,7 @@ def check_connection(config: t.Mapping[str, t.Any]) -> AirbyteMessage:
     and response parsing are all exercised.
     """
     try:
+        new_tap(config, writer=DiscardingWriter())  # the settings as given must be valid
         tap = new_tap(check_config(config), writer=DiscardingWriter())
         tap.run_connection_test()
     except Exception as exc:  # noqa: BLE001 - every failure is reported as FAILED

@@ -23,6 +23,11 @@ def secret_settings(schema: t.Mapping[str, t.Any] = CONFIG_SCHEMA) -> tuple[str,
     return tuple(name for name, prop in properties.items() if prop.get("secret"))
 
 
+def escaped(secret: str) -> str:
+    r"""The secret as ``repr`` writes it (``\n`` for a newline), as error messages quote it."""
+    return repr(secret)[1:-1]
+
+
 class Redactor:
     """Replaces each secret value of a config with asterisks wherever it appears in a text."""
 
@@ -30,6 +35,7 @@ class Redactor:
         """Collect the secrets now, so a config read later cannot slip past."""
         config = config or {}
         values = {str(config[name]) for name in secret_settings() if config.get(name)}
+        values |= {escaped(value) for value in values}
         # Longest first, so a secret containing another is masked whole.
         self._secrets = sorted(values, key=len, reverse=True)
 

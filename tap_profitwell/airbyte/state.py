@@ -73,6 +73,14 @@ def _singer_bookmark(stream_state: dict[str, t.Any], cursor: str | None) -> dict
     return {REPLICATION_KEY: cursor, REPLICATION_KEY_VALUE: stream_state[cursor]}
 
 
+def _cursor_only_stream(raw: dict[str, t.Any], cursors: t.Mapping[str, str]) -> str | None:
+    """The stream a blob like ``{"updated_on": "..."}`` is for: the one incremental stream."""
+    if len(cursors) != 1:
+        return None
+    ((stream, cursor),) = cursors.items()
+    return stream if set(raw) == {cursor} and isinstance(raw[cursor], str) else None
+
+
 def singer_state(
     raw: object,
     *,
@@ -93,14 +101,16 @@ def singer_state(
         return {}
     if isinstance(raw, dict) and "type" in raw:
         raw = [raw]  # a single state message rather than a list of them
+    cursors = cursors or {}
     if isinstance(raw, list):
         states = _stream_states(raw)
+    elif isinstance(raw, dict) and (stream := _cursor_only_stream(raw, cursors)):
+        states = {stream: raw}  # hand-written: {"updated_on": "..."} for the only stream
     elif isinstance(raw, dict):
         states = _legacy_states(raw)
     else:
         msg = f"the state must be a JSON list or object, not {type(raw).__name__}"
         raise StateError(msg)
-    cursors = cursors or {}
     bookmarks = {
         name: _singer_bookmark(state, cursors.get(name))
         for name, state in states.items()
