@@ -20,7 +20,7 @@ from typing_extensions import override
 from tap_profitwell.output import SingerOutput
 from tap_profitwell.pages import InvalidCustomerError, UnexpectedBodyError
 from tap_profitwell.progress import SyncCounters
-from tap_profitwell.retries import RetriesExhaustedError, wait_generator
+from tap_profitwell.retries import RetriesExhaustedError, short_error, wait_generator
 from tap_profitwell.settings import Settings, resolve_settings
 from tap_profitwell.throttle import PacedAdapter, build_limiter
 
@@ -167,13 +167,12 @@ class ProfitWellStream(RESTStream[_TToken]):
 
     def _giveup_message(self, request: requests.PreparedRequest, exc: BaseException) -> str:
         details = getattr(self, "_giveup", {})
-        path = urlsplit(request.url or "").path
-        response = exc.response if isinstance(exc, RetriableAPIError) else None
-        last = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+        parts = urlsplit(request.url or "")
+        where = f"{parts.scheme}://{parts.netloc}{parts.path}"  # no query: it says nothing here
         return (
-            f"Gave up on {path} after {details.get('tries', '?')} tries in "
+            f"Gave up on {where} after {details.get('tries', '?')} tries in "
             f"{details.get('elapsed', 0):.0f} s (retry_max_tries / retry_max_seconds); "
-            f"last error: {last}: {exc}"
+            f"last error: {short_error(exc)}"
         )
 
     @override
@@ -184,7 +183,7 @@ class ProfitWellStream(RESTStream[_TToken]):
             "Retrying in %.1f s (try %d failed): %s",
             details.get("wait", 0),
             details.get("tries", 0),
-            exc if exc is not None else "unknown error",
+            short_error(exc) if exc is not None else "unknown error",
         )
 
     @override

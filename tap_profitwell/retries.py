@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 import typing as t
 from http import HTTPStatus
 
@@ -18,6 +19,27 @@ if t.TYPE_CHECKING:
 #: so that several taps throttled together do not retry in lockstep.
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 60.0
+
+
+#: The operating system's reason inside urllib3's nested connection errors.
+_OS_REASON = re.compile(r"\[Errno -?\d+\] ([^\"')]+)")
+
+
+def short_error(exc: BaseException) -> str:
+    """One short phrase for a failed try: the HTTP status, or the network's own reason.
+
+    ``requests`` wraps a refused connection in three layers that each repeat the URL (query
+    included); the reason at the bottom, such as "Connection refused", is what a user needs.
+    """
+    if isinstance(exc, RetriableAPIError):
+        return str(exc)
+    text = str(exc)
+    reason = _OS_REASON.search(text)
+    if reason:
+        return f"{type(exc).__name__}: {reason.group(1).strip()}"
+    if "timed out" in text.lower():
+        return f"{type(exc).__name__}: timed out"
+    return f"{type(exc).__name__}: {text.split(' (Caused by ', maxsplit=1)[0]}"
 
 
 class RetriesExhaustedError(RuntimeError):

@@ -72,7 +72,7 @@ def test_giving_up_exits_non_zero_and_the_state_lets_a_rerun_finish(sandbox, tmp
     assert run.returncode == 1
     errors = [line for line in run.stderr.splitlines() if "tap-profitwell stopped" in line]
     assert len(errors) == 1
-    assert "Gave up on /v2/customers/ after 3 tries" in errors[0]
+    assert f"Gave up on {box.url}/v2/customers/ after 3 tries" in errors[0]
     assert "HTTP 503" in errors[0]
     assert run.bookmark == run.records[-1]["updated_on"]
     # The state a failed run leaves is the plain bookmark, as a finished run writes it.
