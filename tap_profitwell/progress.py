@@ -34,7 +34,7 @@ class SyncCounters:
         return (
             f"Sync summary for {stream}: {self.emitted} customers emitted, "
             f"{self.requests} requests, {self.retries} retries, {self.throttled} throttled (429), "
-            f"{seconds:.1f} s"
+            f"{seconds:.2f} s"
         )
 
 
