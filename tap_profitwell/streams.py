@@ -16,16 +16,13 @@ from tap_profitwell.pages import conform_records, decode_json, normalize_custome
 from tap_profitwell.paginator import CustomerIdPaginator, CustomerPaginator, PageToken
 from tap_profitwell.progress import ProgressReporter
 from tap_profitwell.schema import CUSTOMER_SCHEMA
+from tap_profitwell.state import InvalidStateError
 from tap_profitwell.timestamps import format_timestamp, parse_user_datetime
 
 if t.TYPE_CHECKING:
     import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
-
-
-class InvalidStateError(ValueError):
-    """The incoming state's bookmark is not a date-time."""
 
 
 #: The parts of a property's schema that the SDK's type conformance looks at.
