@@ -93,6 +93,16 @@ class CustomersStream(ProfitWellStream[PageToken]):
 
     @override
     @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: ACTIVATE_VERSION tells a target to drop every row it did not just receive.
+
+        No run of this tap reads the whole table at once: the search is incremental, and the
+        ``email`` and ``customer_ids`` lookups (FULL_TABLE to the SDK) read a few customers.
+        """
+        return False
+
+    @override
+    @property
     def replication_method(self) -> str:
         """Incremental, but a search filtered by ``email`` is a lookup (see ``starting_value``)."""
         return "FULL_TABLE" if self.settings.email else super().replication_method
@@ -165,6 +175,16 @@ class CustomersByIdStream(CustomersStream):
     A targeted lookup: records come in the order asked, not by ``updated_on``, so this mode
     leaves the search bookmark in the state untouched.
     """
+
+    @override
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: ACTIVATE_VERSION tells a target to drop every row it did not just receive.
+
+        No run of this tap reads the whole table at once: the search is incremental, and the
+        ``email`` and ``customer_ids`` lookups (FULL_TABLE to the SDK) read a few customers.
+        """
+        return False
 
     @override
     @property

@@ -8,6 +8,7 @@ import typing as t
 
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
+from singer_sdk.helpers.capabilities import TapCapabilities
 from typing_extensions import override
 
 from tap_profitwell.client import ProfitWellStream
@@ -28,6 +29,7 @@ from tap_profitwell.state import (
 from tap_profitwell.streams import CustomersByIdStream, CustomersStream
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
 #: Failures whose message says all a user needs; the CLI prints them as one line, no traceback.
@@ -49,6 +51,12 @@ class TapProfitWell(Tap):
     config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     #: msgspec-encoded, buffered between records (see ``output``): a third of the CPU per record.
     message_writer_class = SingerOutput
+    #: The SDK's, less ``activate-version``: the tap never emits ACTIVATE_VERSION (see streams).
+    capabilities: t.ClassVar[list[CapabilitiesEnum]] = [
+        capability
+        for capability in Tap.capabilities
+        if capability != TapCapabilities.ACTIVATE_VERSION
+    ]
 
     def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:  # noqa: ANN401
         """Validate the config's schema and rules, and never echo the token in an error."""
@@ -58,6 +66,11 @@ class TapProfitWell(Tap):
             raise redacted(exc, self.config.get("api_token")) from None
         if validate_config:
             resolve_settings(self.config)
+        if self.config.get("emit_activate_version_messages"):
+            self.logger.warning(
+                "emit_activate_version_messages is ignored: no run of this tap reads the whole "
+                "table, so no ACTIVATE_VERSION is sent (a target would drop the rows not read)."
+            )
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -265,3 +265,16 @@ def test_a_bookmark_for_an_unknown_stream_is_named_in_a_warning(sandbox, tmp_pat
     assert run.returncode == 0, run.stderr
     assert "bookmark for unknown stream 'customer' is ignored" in run.stderr
     assert len(run.ids) == 40
+
+
+def test_a_lookup_never_tells_the_target_to_drop_the_rest(sandbox, tmp_path: Path) -> None:
+    """ACTIVATE_VERSION after a lookup would make a target drop every customer not looked up."""
+    box = sandbox(customers=30, seed=16)
+    some = [c["customer_id"] for c in box.snapshot()[:2]]
+    for lookup in ({"customer_ids": some}, {"email": box.snapshot()[0]["email"] or "x@y.test"}):
+        config = tap_config(box, emit_activate_version_messages=True, **lookup)
+        run = run_tap(tmp_path, config)
+        assert run.returncode == 0, run.stderr
+        assert run.records, lookup
+        assert "ACTIVATE_VERSION" not in {m["type"] for m in run.messages}
+        assert "emit_activate_version_messages is ignored" in run.stderr
