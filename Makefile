@@ -36,7 +36,8 @@ lint: setup
 	$(BIN)/ruff check tap_profitwell tests
 	$(BIN)/ruff format --check tap_profitwell tests
 
-test: setup meltano postgres
+# Lint first (seconds), then every test.
+test: setup meltano postgres lint
 	$(BIN)/pytest
 
 # The sandbox -> meltano run tap-profitwell target-duckdb -> a summary from the warehouse.
