@@ -16,6 +16,8 @@ SDK's ``isoformat`` form, unknown types as ``str``. Only the bytes differ where 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import sys
 import typing as t
 
@@ -41,26 +43,68 @@ _ENCODER = msgspec.json.Encoder(enc_hook=_default, decimal_format="number")
 _UTC_SUFFIX = b'+00:00"}\n'
 
 
+class SyncInterrupted(Exception):  # noqa: N818 - named for what happened, like KeyboardInterrupt
+    """SIGTERM or SIGINT stopped the sync; the state written so far is where to resume."""
+
+    def __init__(self, signum: int) -> None:
+        """Remember which signal, for the message and the exit code (128 + signal)."""
+        self.signum = signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+
+
 class SingerOutput(GenericSingerWriter[bytes, "Message"]):
-    """Writes Singer messages as JSON lines; RECORD lines are batched until the next pause."""
+    """Writes Singer messages as JSON lines; RECORD lines are batched until the next pause.
+
+    A signal must never cut a line in two (a target would read a broken record, or the next
+    line glued onto it), so while a line is being built or written the writer is ``busy`` and
+    :meth:`interrupt` only notes the signal; the writer raises :class:`SyncInterrupted` as soon
+    as every line in hand is whole.
+    """
 
     def __init__(self) -> None:
         """An empty buffer of RECORD lines not yet written to stdout."""
         self._pending = bytearray()
+        self._busy = 0
+        self._deferred: int | None = None
+
+    def interrupt(self, signum: int) -> None:
+        """Stop the sync for ``signum`` now, or once the line in hand is whole.
+
+        Called from a signal handler. A second signal while the first still waits (stdout
+        blocked by a target that no longer reads) ends the process at once.
+
+        Raises:
+            SyncInterrupted: at once when no line is in hand.
+        """
+        if not self._busy:
+            raise SyncInterrupted(signum)
+        if self._deferred is not None:
+            os._exit(128 + signum)
+        self._deferred = signum
+
+    def _raise_deferred(self) -> None:
+        if self._deferred is not None and not self._busy:
+            signum, self._deferred = self._deferred, None
+            raise SyncInterrupted(signum)
 
     def flush(self) -> None:
         """Write every pending line to stdout and flush it, so its reader has all of them."""
-        stdout = sys.stdout
-        stdout.flush()  # anything printed as text goes first
-        pending = self._pending
-        if pending:
-            buffer = getattr(stdout, "buffer", None)
-            if buffer is None:  # a text-only stream (tests capturing stdout)
-                stdout.write(pending.decode())
-            else:
-                _write_all(buffer, pending)
-            del pending[:]
-        stdout.flush()
+        self._busy += 1
+        try:
+            stdout = sys.stdout
+            stdout.flush()  # anything printed as text goes first
+            pending = self._pending
+            if pending:
+                buffer = getattr(stdout, "buffer", None)
+                if buffer is None:  # a text-only stream (tests capturing stdout)
+                    stdout.write(pending.decode())
+                else:
+                    _write_all(buffer, pending)
+                del pending[:]
+            stdout.flush()
+        finally:
+            self._busy -= 1
+        self._raise_deferred()
 
     @override
     def serialize_message(self, message: Message) -> bytes:
@@ -68,6 +112,14 @@ class SingerOutput(GenericSingerWriter[bytes, "Message"]):
 
     @override
     def write_message(self, message: Message) -> None:
+        self._busy += 1
+        try:
+            self._append(message)
+        finally:
+            self._busy -= 1
+        self._raise_deferred()
+
+    def _append(self, message: Message) -> None:
         pending = self._pending
         if type(message) is RecordMessage:
             extracted = message.time_extracted

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import signal
 import sys
+import threading
 import typing as t
 
 from singer_sdk import Tap
@@ -12,7 +14,7 @@ from singer_sdk.helpers.capabilities import TapCapabilities
 from typing_extensions import override
 
 from tap_profitwell.client import ProfitWellStream
-from tap_profitwell.output import SingerOutput
+from tap_profitwell.output import SingerOutput, SyncInterrupted
 from tap_profitwell.pages import InvalidCustomerError
 from tap_profitwell.paginator import TieBlockTooLargeError
 from tap_profitwell.retries import RetriesExhaustedError
@@ -29,6 +31,8 @@ from tap_profitwell.state import (
 from tap_profitwell.streams import CustomersByIdStream, CustomersStream
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from singer_sdk.helpers.capabilities import CapabilitiesEnum
     from singer_sdk.streams import Stream
 
@@ -66,11 +70,30 @@ class TapProfitWell(Tap):
             raise redacted(exc, self.config.get("api_token")) from None
         if validate_config:
             resolve_settings(self.config)
+        if isinstance(self.message_writer, SingerOutput):
+            self._stop_cleanly_on_signals(self.message_writer)
         if self.config.get("emit_activate_version_messages"):
             self.logger.warning(
                 "emit_activate_version_messages is ignored: no run of this tap reads the whole "
                 "table, so no ACTIVATE_VERSION is sent (a target would drop the rows not read)."
             )
+
+    def _stop_cleanly_on_signals(self, writer: SingerOutput) -> None:
+        """On SIGTERM or SIGINT: whole lines only, the state reached, and a non-zero exit.
+
+        The SDK's own handler writes a STATE from inside the signal, wherever the writer is
+        (possibly halfway through a line), and exits 0, which tells an orchestrator the sync
+        finished. Here the signal becomes :class:`SyncInterrupted` at the next whole line, and
+        the failure path writes the state and exits with 128 + the signal.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+            writer.interrupt(signum)
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, stop)
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -129,6 +152,12 @@ class TapProfitWell(Tap):
         except EXPLAINED_ERRORS as exc:
             cls.logger.error("tap-profitwell stopped: %s", exc)  # noqa: TRY400 - no traceback
             sys.exit(1)
+        except SyncInterrupted as exc:
+            cls.logger.error(  # noqa: TRY400 - no traceback
+                "tap-profitwell stopped: %s; the last STATE written is where the next run resumes",
+                exc,
+            )
+            sys.exit(128 + exc.signum)
 
 
 def redacted(exc: ConfigValidationError, secret: object) -> ConfigValidationError:
