@@ -105,7 +105,8 @@ class CustomersStream(ProfitWellStream[PageToken]):
     @property
     def replication_method(self) -> str:
         """Incremental, but a search filtered by ``email`` is a lookup (see ``starting_value``)."""
-        return "FULL_TABLE" if self.settings.email else super().replication_method
+        # The raw setting, not ``settings``: discovery runs on a config not yet validated.
+        return "FULL_TABLE" if self.config.get("email") else super().replication_method
 
     def starting_value(self) -> str | None:
         """The bookmark, or ``start_date`` when newer or alone, as a canonical timestamp.

@@ -278,3 +278,14 @@ def test_a_lookup_never_tells_the_target_to_drop_the_rest(sandbox, tmp_path: Pat
         assert run.records, lookup
         assert "ACTIVATE_VERSION" not in {m["type"] for m in run.messages}
         assert "emit_activate_version_messages is ignored" in run.stderr
+
+
+def test_discovery_needs_no_valid_config(tmp_path: Path) -> None:
+    """`meltano select` discovers with whatever config it has, often no token yet."""
+    for config in ({}, {"api_token": "x", "per_page": 300}):
+        run = run_tap(tmp_path, config, args=["--discover"])
+        assert run.returncode == 0, run.stderr
+        catalog = json.loads(run.stdout)
+        (stream,) = catalog["streams"]
+        assert stream["tap_stream_id"] == "customers"
+        assert stream["replication_key"] == "updated_on"
