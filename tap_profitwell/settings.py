@@ -8,6 +8,8 @@ typed values once, so streams never re-parse it.
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import typing as t
 from urllib.parse import urlsplit
 
@@ -22,7 +24,12 @@ MAX_PER_PAGE = 250
 #: The characters a token may have: printable ASCII, no spaces.
 _TOKEN_FIRST, _TOKEN_LAST = "!", "~"
 
-_DATE_TYPES = th.CustomType({"type": ["string", "integer", "number"]})
+#: A date: text, or a unix timestamp as a number. Not "integer" in the list: the SDK reads an
+#: environment variable of an integer-typed setting with int(), which breaks "2024-01-01".
+_DATE_TYPES = th.CustomType({"type": ["string", "number"]})
+#: Seconds: a number, or its text, which is what the SDK's ``--config ENV`` reading passes on
+#: for a number-typed setting (it converts only integers and booleans).
+_SECONDS = th.CustomType({"type": ["number", "string"], "exclusiveMinimum": 0})
 
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
@@ -90,14 +97,14 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "rate_limit_window_seconds",
-        th.NumberType(exclusive_minimum=0),
+        _SECONDS,
         default=5,
         title="Rate limit: window (seconds)",
         description="The sliding window that rate_limit_requests applies to.",
     ),
     th.Property(
         "request_timeout",
-        th.NumberType(exclusive_minimum=0),
+        _SECONDS,
         default=60,
         title="Request timeout (seconds)",
         description="How long to wait for a response before retrying the request.",
@@ -111,7 +118,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "retry_max_seconds",
-        th.NumberType(exclusive_minimum=0),
+        _SECONDS,
         default=600,
         title="Retry budget: seconds",
         description="Longest time spent retrying one request before the sync stops.",
@@ -155,7 +162,12 @@ def _number_setting(config: t.Mapping[str, t.Any], key: str, default: float) -> 
     value = config.get(key)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            _fail(key, f"{value!r} is not a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         _fail(key, f"{value!r} is not a number")
     return value
 
@@ -241,3 +253,23 @@ def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
         retry_max_tries=_whole_number(config, "retry_max_tries", 8, 1),
         retry_max_seconds=_seconds(config, "retry_max_seconds", 600),
     )
+
+
+def check_environment(schema: t.Mapping[str, t.Any], prefix: str) -> None:
+    """Name the environment variable of a whole-number setting that is not one.
+
+    For ``--config ENV`` the SDK reads such a variable with ``int()``, whose own error names
+    neither the variable nor the setting.
+
+    Raises:
+        ConfigValidationError: naming the variable.
+    """
+    for name, prop in schema.get("properties", {}).items():
+        variable = prefix + name.upper()
+        types = prop.get("type", [])
+        if variable not in os.environ or "integer" not in types:
+            continue
+        try:
+            int(os.environ[variable])
+        except ValueError:
+            _fail(name, f"{variable}={os.environ[variable]!r} is not a whole number")

@@ -18,7 +18,7 @@ from tap_profitwell.output import SingerOutput, SyncInterrupted
 from tap_profitwell.pages import InvalidCustomerError
 from tap_profitwell.paginator import TieBlockTooLargeError
 from tap_profitwell.retries import RetriesExhaustedError
-from tap_profitwell.settings import CONFIG_SCHEMA, resolve_settings
+from tap_profitwell.settings import CONFIG_SCHEMA, check_environment, resolve_settings
 from tap_profitwell.state import (
     InvalidStateError,
     check_bookmarks,
@@ -46,6 +46,10 @@ EXPLAINED_ERRORS = (
 )
 
 
+#: Where ``--config ENV`` reads settings from: TAP_PROFITWELL_API_TOKEN and so on.
+ENV_PREFIX = "TAP_PROFITWELL_"
+
+
 class TapProfitWell(Tap):
     """Singer tap for ProfitWell's Customers API."""
 
@@ -64,6 +68,8 @@ class TapProfitWell(Tap):
 
     def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:  # noqa: ANN401
         """Validate the config's schema and rules, and never echo the token in an error."""
+        if kwargs.get("parse_env_config"):
+            check_environment(self.config_jsonschema, ENV_PREFIX)
         try:
             super().__init__(validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:

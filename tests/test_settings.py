@@ -157,3 +157,43 @@ def test_null_means_not_set_and_ids_are_asked_once() -> None:
     settings = resolve(per_page=None, customer_ids=["b", "a", "b"])
     assert settings.per_page == 250
     assert settings.customer_ids == ("b", "a")
+
+
+def test_config_env_reads_dates_and_seconds_as_text(env_tap) -> None:
+    """`--config ENV` passes numbers as text (the SDK converts only integers and booleans)."""
+    tap = env_tap(
+        TAP_PROFITWELL_START_DATE="2024-01-01",
+        TAP_PROFITWELL_END_DATE="1735689600",
+        TAP_PROFITWELL_REQUEST_TIMEOUT="2.5",
+        TAP_PROFITWELL_RETRY_MAX_SECONDS="60",
+    )
+    settings = tap.streams["customers"].settings
+    assert settings.start_date == "2024-01-01T00:00:00.000000Z"
+    assert settings.end_date == "2025-01-01T00:00:00.000000Z"
+    assert settings.request_timeout == 2.5
+    assert settings.retry_max_seconds == 60.0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("TAP_PROFITWELL_PER_PAGE", "abc", "TAP_PROFITWELL_PER_PAGE='abc' is not a whole number"),
+        ("TAP_PROFITWELL_REQUEST_TIMEOUT", "soon", "request_timeout: 'soon' is not a number"),
+    ],
+)
+def test_config_env_mistakes_name_the_setting(
+    env_tap, variable: str, value: str, says: str
+) -> None:
+    with pytest.raises(ConfigValidationError, match=says):
+        env_tap(**{variable: value})
+
+
+@pytest.fixture
+def env_tap(monkeypatch: pytest.MonkeyPatch):
+    def build(**variables: str) -> TapProfitWell:
+        monkeypatch.setenv("TAP_PROFITWELL_API_TOKEN", "t0ken")
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        return TapProfitWell(config={}, parse_env_config=True)
+
+    return build
