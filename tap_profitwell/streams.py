@@ -8,6 +8,7 @@ from functools import cached_property
 from http import HTTPStatus
 from urllib.parse import quote
 
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
@@ -211,8 +212,20 @@ class CustomersByIdStream(CustomersStream):
 
     @override
     def get_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
-        if self.requestable_ids:
-            yield from super().get_records(context)
+        """Every customer found; none found at all means a wrong ``api_url``, most likely.
+
+        Raises:
+            FatalAPIError: when every id came back 404.
+        """
+        if not self.requestable_ids:
+            return
+        yield from super().get_records(context)
+        if self.counters.emitted == 0:
+            msg = (
+                f"None of the {len(self.requestable_ids)} customer_ids was found at "
+                f"{self.url_base} (HTTP 404 for each): check the api_url setting and the ids."
+            )
+            raise FatalAPIError(msg)
 
     @override
     def get_new_paginator(self) -> CustomerIdPaginator:  # type: ignore[override]

@@ -289,3 +289,14 @@ def test_discovery_needs_no_valid_config(tmp_path: Path) -> None:
         (stream,) = catalog["streams"]
         assert stream["tap_stream_id"] == "customers"
         assert stream["replication_key"] == "updated_on"
+
+
+def test_customer_ids_that_all_404_point_at_a_wrong_api_url(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=20, seed=17)
+    known = box.snapshot()[0]["customer_id"]
+    wrong = tap_config(box, api_url=box.url + "/api", customer_ids=[known, "cus_other"])
+    run = run_tap(tmp_path, wrong)
+    assert run.returncode == 1
+    assert "None of the 2 customer_ids was found" in run.stderr
+    assert "check the api_url setting" in run.stderr
+    assert run.records == []
