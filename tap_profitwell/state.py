@@ -41,11 +41,48 @@ def checked_state_file(file: t.IO[str]) -> t.IO[str]:
     return io.StringIO(text if text.strip() else "{}")
 
 
+#: Keys a Singer state may have besides ``bookmarks``.
+_STATE_KEYS = frozenset({"bookmarks", "currently_syncing"})
+
+
 def unwrapped_state(state: dict[str, t.Any]) -> dict[str, t.Any]:
-    """The state itself, also when given as a whole STATE message (a target's last line)."""
+    """The Singer state itself, from the wrappers it is often handed over in.
+
+    A whole STATE message (a target's last line) and the output of ``meltano state get``
+    (``{"singer_state": ...}``) are unwrapped; anything else that is not a Singer state is
+    refused rather than read as "no bookmarks", which would resync everything.
+
+    Raises:
+        InvalidStateError: naming the keys found.
+    """
     if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
-        return t.cast("dict[str, t.Any]", state["value"])
-    return state
+        state = state["value"]
+    elif set(state) == {"singer_state"} and isinstance(state["singer_state"], dict):
+        state = state["singer_state"]
+    if state and not set(state) & _STATE_KEYS:
+        msg = (
+            f"The state has no bookmarks (its keys: {', '.join(sorted(map(str, state)))}); a "
+            'Singer state looks like {"bookmarks": {"customers": {"replication_key": '
+            '"updated_on", "replication_key_value": "..."}}}'
+        )
+        raise InvalidStateError(msg)
+    return t.cast("dict[str, t.Any]", state)
+
+
+def expand_cursor_bookmarks(
+    state: dict[str, t.Any], replication_keys: dict[str, str | None]
+) -> None:
+    """Read a hand-written ``{"updated_on": "..."}`` bookmark as the SDK's form, in place."""
+    for name, bookmark in _stream_bookmarks(state).items():
+        key = replication_keys.get(name)
+        if (
+            isinstance(bookmark, dict)
+            and key is not None
+            and "replication_key_value" not in bookmark
+            and key in bookmark
+        ):
+            bookmark["replication_key"] = key
+            bookmark["replication_key_value"] = bookmark.pop(key)
 
 
 def _stream_bookmarks(state: dict[str, t.Any]) -> dict[str, t.Any]:

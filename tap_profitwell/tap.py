@@ -23,6 +23,7 @@ from tap_profitwell.state import (
     InvalidStateError,
     check_bookmarks,
     checked_state_file,
+    expand_cursor_bookmarks,
     resumable_state,
     unknown_streams,
     unwrapped_state,
@@ -111,7 +112,9 @@ class TapProfitWell(Tap):
     def load_state(self, state: dict[str, t.Any]) -> None:
         state = unwrapped_state(state)
         if state.get("bookmarks"):
-            check_bookmarks(state, {s.name: s.replication_key for s in self.streams.values()})
+            keys = {s.name: s.replication_key for s in self.streams.values()}
+            expand_cursor_bookmarks(state, keys)
+            check_bookmarks(state, keys)
             for name in unknown_streams(state, self.streams):
                 self.logger.warning("The state's bookmark for unknown stream %r is ignored.", name)
         super().load_state(with_canonical_bookmarks(state))

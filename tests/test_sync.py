@@ -213,12 +213,17 @@ def test_an_email_search_leaves_the_bookmark_for_the_next_full_run(sandbox, tmp_
     assert set(changed) <= set(rerun.ids)  # no changed customer skipped
 
 
-def test_a_whole_state_message_works_as_the_state(sandbox, tmp_path: Path) -> None:
+@pytest.mark.parametrize("form", ["STATE message", "meltano state get", "hand-written"])
+def test_a_state_in_the_forms_it_is_handed_over_in(sandbox, tmp_path: Path, form: str) -> None:
     box = sandbox(customers=300, seed=13)
     first = run_tap(tmp_path, tap_config(box))
     assert first.returncode == 0, first.stderr
-    message = {"type": "STATE", "value": first.final_state}  # a target's last line, as is
-    rerun = run_tap(tmp_path, tap_config(box), state=message)
+    given = {
+        "STATE message": {"type": "STATE", "value": first.final_state},  # a target's last line
+        "meltano state get": {"singer_state": first.final_state},
+        "hand-written": {"bookmarks": {"customers": {"updated_on": first.bookmark}}},
+    }[form]
+    rerun = run_tap(tmp_path, tap_config(box), state=given)
     assert rerun.returncode == 0, rerun.stderr
     at_bookmark = {
         c["customer_id"] for c in box.snapshot() if as_emitted(c)["updated_on"] == first.bookmark
@@ -231,6 +236,7 @@ def test_a_whole_state_message_works_as_the_state(sandbox, tmp_path: Path) -> No
     [
         ("not json", "is not JSON"),
         ("[1, 2]", "holds a JSON list, not an object"),
+        ('{"customers": {"updated_on": "2024-01-01"}}', "has no bookmarks (its keys: customers)"),
         ('{"bookmarks": {"customers": "x"}}', "bookmark for customers is not a JSON object"),
         (
             json.dumps({"bookmarks": {"customers": bookmark_on("created_on", "2099-01-01")}}),
