@@ -15,6 +15,8 @@ _UTC = dt.timezone.utc
 _CANONICAL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _FRACTION = re.compile(r"\.(\d+)")
+#: Eight digits that read as a date (YYYYMMDD), which as a unix timestamp would be in 1970.
+_BASIC_DATE = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])")
 _DATE_ONLY_LENGTH = 10
 _SECONDS_LENGTH = 20  # 2023-06-15T12:41:32Z
 _MICROS_LENGTH = 27  # 2023-08-28T10:55:19.919563Z
@@ -59,10 +61,16 @@ def parse_user_datetime(value: object) -> dt.datetime:
     if isinstance(value, bool):
         msg = f"{value!r} is not a date"
         raise ValueError(msg)  # noqa: TRY004 - one error type for every bad date
+    text = str(value).strip()
+    if isinstance(value, (int, str)) and _BASIC_DATE.fullmatch(text):
+        msg = (
+            f"{value!r} is ambiguous: a unix timestamp in 1970, or a date written without "
+            f"dashes? Write {text[:4]}-{text[4:6]}-{text[6:]} or a 10-digit unix timestamp"
+        )
+        raise ValueError(msg)
     if isinstance(value, (int, float)):
         return dt.datetime.fromtimestamp(value, _UTC)
     if isinstance(value, str):
-        text = value.strip()
         if _NUMBER.fullmatch(text):
             return dt.datetime.fromtimestamp(float(text), _UTC)
         try:

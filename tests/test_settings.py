@@ -46,7 +46,9 @@ def test_dates_accept_iso_and_unix_forms_and_normalise_to_utc(given: object, exp
     assert resolve(end_date=given).end_date == expected
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2020-13-01", "2020-05-20T25:00:00Z", "", True])
+@pytest.mark.parametrize(
+    "bad", ["yesterday", "2020-13-01", "2020-05-20T25:00:00Z", "", True, "20250101", 20250101]
+)
 def test_unparseable_dates_are_refused_naming_the_setting(bad: object) -> None:
     if bad == "":  # empty means "not set"
         assert resolve(start_date=bad).start_date is None
