@@ -70,6 +70,7 @@ class CustomerPaginator(BaseAPIPaginator[PageToken]):
         self._verify_pass = 0
         self._missed_in_pass = 0
         self._floors_start = False
+        self._error: TieBlockTooLargeError | None = None
 
     @property
     def boundary(self) -> tuple[str | None, frozenset[str]]:
@@ -174,17 +175,31 @@ class CustomerPaginator(BaseAPIPaginator[PageToken]):
         return True
 
     def _next_page_number(self, start: str, page: int) -> int:
+        """The next page through a tie block; at the cap, the error for :meth:`has_more`.
+
+        The page in hand is still emitted: its customers are good, and the bookmark then
+        stands at ``start``, so nothing is skipped.
+        """
         if page + 1 > self.max_page:
+            reached = self.max_page * self.per_page
             msg = (
-                f"More than {self.max_page * self.per_page} customers share updated_on "
-                f"{start}: the API's page limit ({self.max_page} pages of {self.per_page}) "
-                "cannot reach past them, so the sync stops here rather than skip customers."
+                f"At least {reached} customers share updated_on {start}: the API's page limit "
+                f"({self.max_page} pages of {self.per_page}) cannot reach past them, so the sync "
+                f"stops here rather than skip any. The {reached} were emitted; a rerun stops here "
+                f"again. To move on, knowing that any more customers at that instant are skipped, "
+                f"set start_date to {next_instant(start)}."
             )
-            raise TieBlockTooLargeError(msg)
+            self._error = TieBlockTooLargeError(msg)
         return page + 1
 
     def has_more(self, response: requests.Response) -> bool:  # noqa: ARG002
-        """Whether :meth:`select` planned another request."""
+        """Whether :meth:`select` planned another request.
+
+        Raises:
+            TieBlockTooLargeError: the next page is past the API's page cap.
+        """
+        if self._error is not None:
+            raise self._error
         return self._next is not None
 
     def continue_if_empty(self, response: requests.Response) -> bool:

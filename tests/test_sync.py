@@ -306,3 +306,20 @@ def test_customer_ids_that_all_404_point_at_a_wrong_api_url(sandbox, tmp_path: P
     assert "None of the 2 customer_ids was found" in run.stderr
     assert "check the api_url setting" in run.stderr
     assert run.records == []
+
+
+def test_a_tie_block_past_the_page_cap_stops_after_emitting_what_it_can_reach(
+    sandbox, tmp_path: Path
+) -> None:
+    """More than 100,000 customers on one updated_on: stop clearly, skip nobody silently."""
+    box = sandbox(customers=100_300, seed=18, tie_blocks=1, tie_block_size=100_100)
+    stamps = sorted(as_emitted(c)["updated_on"] for c in box.snapshot())
+    block = max(set(stamps), key=stamps.count)
+    before = sum(1 for s in stamps if s < block)
+    run = run_tap(tmp_path, tap_config(box), timeout=600)
+    assert run.returncode == 1
+    (error,) = [line for line in run.stderr.splitlines() if "tap-profitwell stopped" in line]
+    assert f"At least 100000 customers share updated_on {block}" in error
+    assert len(set(run.ids)) == before + 100_000  # everything up to the cap, once
+    assert run.bookmark == block
+    assert box.stats["search_requests"] <= 1 + before // 249 + 400 + 1
