@@ -206,7 +206,8 @@ class ProfitWellStream(RESTStream[_TToken]):
     @override
     @cached_property
     def user_agent(self) -> str:
-        return self.config.get("user_agent") or "tap-profitwell"
+        """``tap-profitwell/<version>``: who is calling, for ProfitWell's logs."""
+        return f"tap-profitwell/{self._tap.plugin_version}"
 
     @override
     def validate_response(self, response: requests.Response) -> None:

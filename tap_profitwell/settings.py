@@ -52,8 +52,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         _DATE_TYPES,
         title="Start date",
         description=(
-            "Inclusive lower bound on updated_on for the first run (later runs resume from "
-            "the bookmark). ISO-8601 date or date-time (Z, offset, or naive = UTC) or unix "
+            "Inclusive lower bound on updated_on; a run starts at the later of this and the "
+            "bookmark. ISO-8601 date or date-time (Z, offset, or naive = UTC) or unix "
             "timestamp. Empty: all history."
         ),
     ),
@@ -68,13 +68,19 @@ CONFIG_SCHEMA = th.PropertiesList(
         th.IntegerType(minimum=1, maximum=MAX_PER_PAGE),
         default=MAX_PER_PAGE,
         title="Page size",
-        description="Customers per request, 1 to 250; 250 needs the fewest requests.",
+        description=(
+            "Customers per request, 1 to 250; 250 needs the fewest requests (1 costs about "
+            "five requests per customer)."
+        ),
     ),
     th.Property(
         "email",
         th.StringType,
         title="Email filter",
-        description="Only customers with exactly this email (the API's search filter).",
+        description=(
+            "Only customers with exactly this email (the API's search filter). A lookup: it "
+            "reads from start_date and leaves the bookmark untouched."
+        ),
     ),
     th.Property(
         "customer_ids",
@@ -82,7 +88,8 @@ CONFIG_SCHEMA = th.PropertiesList(
         title="Customer IDs",
         description=(
             "Fetch exactly these customers, one request each, from /v2/customers/<id>/; "
-            "ids that do not exist are logged and skipped. Replaces the search."
+            "ids that do not exist are logged and skipped, repeats are fetched once. Replaces "
+            "the search and leaves the bookmark untouched."
         ),
     ),
     th.Property(

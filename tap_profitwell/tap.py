@@ -75,8 +75,11 @@ class TapProfitWell(Tap):
             super().__init__(validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
             raise redacted(exc, self.config.get("api_token")) from None
-        if validate_config:
-            resolve_settings(self.config)
+        if validate_config and resolve_settings(self.config).per_page == 1:
+            self.logger.warning(
+                "per_page 1 costs about five requests per customer (each page is the boundary "
+                "customer again); any value from 2 up costs one per per_page - 1 customers."
+            )
         if isinstance(self.message_writer, SingerOutput):
             self._stop_cleanly_on_signals(self.message_writer)
         if self.config.get("emit_activate_version_messages"):
