@@ -180,16 +180,6 @@ class CustomersByIdStream(CustomersStream):
 
     @override
     @property
-    def emit_activate_version_messages(self) -> bool:
-        """Never: ACTIVATE_VERSION tells a target to drop every row it did not just receive.
-
-        No run of this tap reads the whole table at once: the search is incremental, and the
-        ``email`` and ``customer_ids`` lookups (FULL_TABLE to the SDK) read a few customers.
-        """
-        return False
-
-    @override
-    @property
     def replication_method(self) -> str:
         return "FULL_TABLE"
 
