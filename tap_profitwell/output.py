@@ -16,7 +16,6 @@ SDK's ``isoformat`` form, unknown types as ``str``. Only the bytes differ where 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import sys
 import typing as t
@@ -43,8 +42,12 @@ _ENCODER = msgspec.json.Encoder(enc_hook=_default, decimal_format="number")
 _UTC_SUFFIX = b'+00:00"}\n'
 
 
-class SyncInterrupted(Exception):  # noqa: N818 - named for what happened, like KeyboardInterrupt
-    """SIGTERM or SIGINT stopped the sync; the state written so far is where to resume."""
+class SyncInterrupted(BaseException):
+    """SIGTERM or SIGINT stopped the sync; the state written so far is where to resume.
+
+    A BaseException, like KeyboardInterrupt: ``logging`` (and other code that catches every
+    Exception to carry on) must not swallow it.
+    """
 
     def __init__(self, signum: int) -> None:
         """Remember which signal, for the message and the exit code (128 + signal)."""
@@ -70,16 +73,13 @@ class SingerOutput(GenericSingerWriter[bytes, "Message"]):
     def interrupt(self, signum: int) -> None:
         """Stop the sync for ``signum`` now, or once the line in hand is whole.
 
-        Called from a signal handler. A second signal while the first still waits (stdout
-        blocked by a target that no longer reads) ends the process at once.
+        Called from a signal handler.
 
         Raises:
             SyncInterrupted: at once when no line is in hand.
         """
         if not self._busy:
             raise SyncInterrupted(signum)
-        if self._deferred is not None:
-            os._exit(128 + signum)
         self._deferred = signum
 
     def _raise_deferred(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import signal
 import sys
 import threading
@@ -47,6 +48,20 @@ EXPLAINED_ERRORS = (
 )
 
 
+#: The signals that stop a sync cleanly (see ``_stop_cleanly_on_signals``).
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _hold_stop_signals() -> bool:
+    """Hold back stop signals in the main thread, where the platform allows; whether it did."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return False
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    return True
+
+
 #: Where ``--config ENV`` reads settings from: TAP_PROFITWELL_API_TOKEN and so on.
 ENV_PREFIX = "TAP_PROFITWELL_"
 
@@ -71,17 +86,24 @@ class TapProfitWell(Tap):
         """Validate the config's schema and rules, and never echo the token in an error."""
         if kwargs.get("parse_env_config"):
             check_environment(self.config_jsonschema, ENV_PREFIX)
+        # The SDK installs its own signal handler in __init__; until the tap's replaces it, a
+        # stop signal waits (it would otherwise write an empty STATE and exit 0).
+        held = _hold_stop_signals()
         try:
-            super().__init__(validate_config=validate_config, **kwargs)
-        except ConfigValidationError as exc:
-            raise redacted(exc, self.config.get("api_token")) from None
+            try:
+                super().__init__(validate_config=validate_config, **kwargs)
+            except ConfigValidationError as exc:
+                raise redacted(exc, self.config.get("api_token")) from None
+            if isinstance(self.message_writer, SingerOutput):
+                self._stop_cleanly_on_signals(self.message_writer)
+        finally:
+            if held:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         if validate_config and resolve_settings(self.config).per_page == 1:
             self.logger.warning(
                 "per_page 1 costs about five requests per customer (each page is the boundary "
                 "customer again); any value from 2 up costs one per per_page - 1 customers."
             )
-        if isinstance(self.message_writer, SingerOutput):
-            self._stop_cleanly_on_signals(self.message_writer)
         if self.config.get("emit_activate_version_messages"):
             self.logger.warning(
                 "emit_activate_version_messages is ignored: no run of this tap reads the whole "
@@ -94,15 +116,21 @@ class TapProfitWell(Tap):
         The SDK's own handler writes a STATE from inside the signal, wherever the writer is
         (possibly halfway through a line), and exits 0, which tells an orchestrator the sync
         finished. Here the signal becomes :class:`SyncInterrupted` at the next whole line, and
-        the failure path writes the state and exits with 128 + the signal.
+        the failure path writes the state and exits with 128 + the signal. A second signal
+        ends the process at once, mid-line if need be (the state before stays valid).
         """
         if threading.current_thread() is not threading.main_thread():
             return
+        stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+            nonlocal stopping
+            if stopping:  # a second signal: the first still waits (a target not reading)
+                os._exit(128 + signum)
+            stopping = True
             writer.interrupt(signum)
 
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in _STOP_SIGNALS:
             signal.signal(signum, stop)
 
     @override
@@ -131,7 +159,7 @@ class TapProfitWell(Tap):
         """
         try:
             super().sync_all()
-        except Exception:
+        except BaseException:  # SyncInterrupted and KeyboardInterrupt too
             self.state_writer.write_state(resumable_state(self.state))
             raise
         finally:
