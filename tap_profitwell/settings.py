@@ -8,6 +8,7 @@ typed values once, so streams never re-parse it.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import math
 import os
 import typing as t
@@ -21,6 +22,8 @@ from tap_profitwell.timestamps import format_timestamp, parse_user_datetime
 DEFAULT_API_URL = "https://api.profitwell.com"
 MAX_PER_PAGE = 250
 
+#: The limiter counts in whole milliseconds.
+_MIN_WINDOW_SECONDS = 0.001
 #: The characters a token may have: printable ASCII, no spaces.
 _TOKEN_FIRST, _TOKEN_LAST = "!", "~"
 
@@ -169,7 +172,9 @@ def _number_setting(config: t.Mapping[str, t.Any], key: str, default: float) -> 
     value = config.get(key)
     if value is None:
         return default
-    if isinstance(value, str):
+    if isinstance(value, decimal.Decimal):  # how the SDK reads a fraction from a config file
+        value = float(value)
+    elif isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
@@ -221,6 +226,14 @@ def _check_api_url(config: t.Mapping[str, t.Any]) -> str:
     return api_url
 
 
+def _window_seconds(config: t.Mapping[str, t.Any]) -> float:
+    """The pacing window: the limiter counts in milliseconds, so at least one of them."""
+    value = _seconds(config, "rate_limit_window_seconds", 5)
+    if value < _MIN_WINDOW_SECONDS:
+        _fail("rate_limit_window_seconds", f"{value!r} is shorter than one millisecond")
+    return value
+
+
 def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
     """Check the rules the schema cannot express and return typed settings.
 
@@ -255,7 +268,7 @@ def resolve_settings(config: t.Mapping[str, t.Any]) -> Settings:
         email=config.get("email") or None,
         customer_ids=ids,
         rate_limit_requests=_whole_number(config, "rate_limit_requests", 25, 0),
-        rate_limit_window_seconds=_seconds(config, "rate_limit_window_seconds", 5),
+        rate_limit_window_seconds=_window_seconds(config),
         request_timeout=_seconds(config, "request_timeout", 60),
         retry_max_tries=_whole_number(config, "retry_max_tries", 8, 1),
         retry_max_seconds=_seconds(config, "retry_max_seconds", 600),

@@ -9,6 +9,7 @@ bookmarks, de-duplication and the SDK's sort check can all compare plain strings
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 
 _UTC = dt.timezone.utc
@@ -68,8 +69,8 @@ def parse_user_datetime(value: object) -> dt.datetime:
             f"dashes? Write {text[:4]}-{text[4:6]}-{text[6:]} or a 10-digit unix timestamp"
         )
         raise ValueError(msg)
-    if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value, _UTC)
+    if isinstance(value, (int, float, decimal.Decimal)):  # the SDK reads fractions as Decimal
+        return dt.datetime.fromtimestamp(float(value), _UTC)
     if isinstance(value, str):
         if _NUMBER.fullmatch(text):
             return dt.datetime.fromtimestamp(float(text), _UTC)

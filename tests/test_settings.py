@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
@@ -199,3 +201,22 @@ def env_tap(monkeypatch: pytest.MonkeyPatch):
         return TapProfitWell(config={}, parse_env_config=True)
 
     return build
+
+
+def test_fractions_from_a_config_file_are_numbers() -> None:
+    """The SDK's CLI reads a config file's fractions as Decimal (Meltano writes such a file)."""
+    config = {
+        "api_token": "t0ken",
+        "request_timeout": Decimal("30.5"),
+        "rate_limit_window_seconds": Decimal("2.5"),
+        "start_date": Decimal("1590000322.25"),
+    }
+    settings = TapProfitWell(config=config).streams["customers"].settings
+    assert settings.request_timeout == 30.5
+    assert settings.rate_limit_window_seconds == 2.5
+    assert settings.start_date == "2020-05-20T18:45:22.250000Z"
+
+
+def test_a_pacing_window_under_a_millisecond_is_refused() -> None:
+    with pytest.raises(ConfigValidationError, match=r"rate_limit_window_seconds: .* millisecond"):
+        resolve(rate_limit_window_seconds=0.0005)

@@ -323,3 +323,10 @@ def test_a_tie_block_past_the_page_cap_stops_after_emitting_what_it_can_reach(
     assert len(set(run.ids)) == before + 100_000  # everything up to the cap, once
     assert run.bookmark == block
     assert box.stats["search_requests"] <= 1 + before // 249 + 400 + 1
+
+
+def test_fractional_seconds_in_a_config_file(sandbox, tmp_path: Path) -> None:
+    box = sandbox(customers=50, seed=19)
+    run = run_tap(tmp_path, tap_config(box, request_timeout=30.5, retry_max_seconds=59.5))
+    assert run.returncode == 0, run.stderr
+    assert len(run.ids) == 50
