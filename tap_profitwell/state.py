@@ -72,15 +72,18 @@ def unwrapped_state(state: dict[str, t.Any]) -> dict[str, t.Any]:
 def expand_cursor_bookmarks(
     state: dict[str, t.Any], replication_keys: dict[str, str | None]
 ) -> None:
-    """Read a hand-written ``{"updated_on": "..."}`` bookmark as the SDK's form, in place."""
+    """Read the short forms of a bookmark as the SDK's, in place.
+
+    ``{"updated_on": "..."}`` (hand-written) and a ``replication_key_value`` without its
+    ``replication_key`` both mean the stream's own key; the SDK would ignore either.
+    """
     for name, bookmark in _stream_bookmarks(state).items():
         key = replication_keys.get(name)
-        if (
-            isinstance(bookmark, dict)
-            and key is not None
-            and "replication_key_value" not in bookmark
-            and key in bookmark
-        ):
+        if not isinstance(bookmark, dict) or key is None or "replication_key" in bookmark:
+            continue
+        if "replication_key_value" in bookmark:
+            bookmark["replication_key"] = key
+        elif key in bookmark:
             bookmark["replication_key"] = key
             bookmark["replication_key_value"] = bookmark.pop(key)
 
@@ -102,6 +105,9 @@ def check_bookmarks(state: dict[str, t.Any], replication_keys: dict[str, str | N
     for name, bookmark in _stream_bookmarks(state).items():
         if not isinstance(bookmark, dict):
             msg = f"The state's bookmark for {name} is not a JSON object"
+            raise InvalidStateError(msg)
+        if "replication_key_value" in bookmark and bookmark["replication_key_value"] is None:
+            msg = f"The state's bookmark for {name} is null: remove it to start from start_date"
             raise InvalidStateError(msg)
         key = bookmark.get("replication_key")
         expected = replication_keys.get(name)

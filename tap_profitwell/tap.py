@@ -142,7 +142,9 @@ class TapProfitWell(Tap):
     @override
     def load_state(self, state: dict[str, t.Any]) -> None:
         state = unwrapped_state(state)
-        if state.get("bookmarks"):
+        if state.get("bookmarks", {}) is None:  # "no bookmarks", as some tools write it
+            state = {key: value for key, value in state.items() if key != "bookmarks"}
+        if "bookmarks" in state:
             keys = {s.name: s.replication_key for s in self.streams.values()}
             expand_cursor_bookmarks(state, keys)
             check_bookmarks(state, keys)

@@ -213,7 +213,9 @@ def test_an_email_search_leaves_the_bookmark_for_the_next_full_run(sandbox, tmp_
     assert set(changed) <= set(rerun.ids)  # no changed customer skipped
 
 
-@pytest.mark.parametrize("form", ["STATE message", "meltano state get", "hand-written"])
+@pytest.mark.parametrize(
+    "form", ["STATE message", "meltano state get", "hand-written", "value without key"]
+)
 def test_a_state_in_the_forms_it_is_handed_over_in(sandbox, tmp_path: Path, form: str) -> None:
     box = sandbox(customers=300, seed=13)
     first = run_tap(tmp_path, tap_config(box))
@@ -222,6 +224,9 @@ def test_a_state_in_the_forms_it_is_handed_over_in(sandbox, tmp_path: Path, form
         "STATE message": {"type": "STATE", "value": first.final_state},  # a target's last line
         "meltano state get": {"singer_state": first.final_state},
         "hand-written": {"bookmarks": {"customers": {"updated_on": first.bookmark}}},
+        "value without key": {
+            "bookmarks": {"customers": {"replication_key_value": first.bookmark}}
+        },
     }[form]
     rerun = run_tap(tmp_path, tap_config(box), state=given)
     assert rerun.returncode == 0, rerun.stderr
@@ -237,6 +242,8 @@ def test_a_state_in_the_forms_it_is_handed_over_in(sandbox, tmp_path: Path, form
         ("not json", "is not JSON"),
         ("[1, 2]", "holds a JSON list, not an object"),
         ('{"customers": {"updated_on": "2024-01-01"}}', "has no bookmarks (its keys: customers)"),
+        ('{"bookmarks": []}', "bookmarks must be a JSON object"),
+        ('{"bookmarks": {"customers": {"updated_on": null}}}', "bookmark for customers is null"),
         ('{"bookmarks": {"customers": "x"}}', "bookmark for customers is not a JSON object"),
         (
             json.dumps({"bookmarks": {"customers": bookmark_on("created_on", "2099-01-01")}}),
